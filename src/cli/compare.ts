@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { ownValue } from '../core/records.js';
 import { InputError } from '../core/errors.js';
 import type { Column, ColumnType, Table } from '../core/table.js';
@@ -7,6 +8,7 @@ import { columnTypeName, typeMismatchError, type FileFormat, type FileTable } fr
 import { inferColumnType } from '../core/column-type.js';
 import { buildReferenceProfile } from '../profile/reference-profile.js';
 import { evaluateAgainstReference, type DriftReport } from '../report/evaluate.js';
+import { snapshotColumnTypes, type LoadedReference } from '../reference/lifecycle.js';
 
 export interface CompareArgs {
   readonly reference: string;
@@ -21,13 +23,32 @@ export interface CompareArgs {
 }
 
 export interface CompareResult {
-  readonly reference: { readonly path: string; readonly rows: number };
+  readonly reference: {
+    readonly path: string;
+    readonly rows: number;
+    /** Set when the reference is a stored snapshot. */
+    readonly snapshot?: { readonly id: string; readonly model: string; readonly modelVersion: string; readonly status: string };
+  };
   readonly current: { readonly path: string; readonly rows: number };
   readonly report: DriftReport;
 }
 
-/** Batch drift of one file against another: read both, line their columns up, profile, evaluate. */
-export async function runCompare(args: CompareArgs): Promise<CompareResult> {
+/** How a snapshot is loaded; the CLI passes one that opens the configured store. */
+export type SnapshotLoader = (id: string) => Promise<LoadedReference>;
+
+/** `ref-` and 16 hex digits: what `reference create` prints. */
+export function looksLikeSnapshotId(s: string): boolean {
+  return /^ref-[0-9a-f]{16}$/.test(s);
+}
+
+/**
+ * Batch drift of a current file against a reference: another file (read both, line their columns up, profile,
+ * evaluate) or a stored snapshot id (its stored profile is used as is). A file of that name wins over a snapshot.
+ */
+export async function runCompare(args: CompareArgs, loadSnapshot?: SnapshotLoader): Promise<CompareResult> {
+  if (loadSnapshot && looksLikeSnapshotId(args.reference) && !existsSync(args.reference)) {
+    return compareWithSnapshot(args, await loadSnapshot(args.reference));
+  }
   const [reference, current] = await Promise.all([
     readTable(args.reference, args.referenceFormat ? { format: args.referenceFormat } : {}),
     readTable(args.current, args.currentFormat ? { format: args.currentFormat } : {}),
@@ -53,6 +74,57 @@ export async function runCompare(args: CompareArgs): Promise<CompareResult> {
   });
   return {
     reference: { path: args.reference, rows: reference.rowCount },
+    current: { path: args.current, rows: current.rowCount },
+    report,
+  };
+}
+
+async function compareWithSnapshot(args: CompareArgs, loaded: LoadedReference): Promise<CompareResult> {
+  const { snapshot, rows } = loaded;
+  const current = await readTable(args.current, args.currentFormat ? { format: args.currentFormat } : {});
+  const names = args.columns && args.columns.length > 0 ? [...args.columns] : snapshot.columns.map((c) => c.name);
+  const stored = snapshotColumnTypes(snapshot);
+  const types: Record<string, ColumnType> = Object.create(null) as Record<string, ColumnType>;
+  const refColumns: Column[] = [];
+  const curColumns: Column[] = [];
+  let retyped = args.columns !== undefined && args.columns.length > 0;
+  for (const name of names) {
+    let ref = rows.columns.find((c) => c.name === name);
+    if (!ref) {
+      throw new InputError({ code: 'type_mismatch', file: `reference ${snapshot.id}`, column: name, detail: 'no such column in the stored snapshot' });
+    }
+    let cur = current.columns.find((c) => c.name === name);
+    if (!cur) throw missing(current, name, `is in reference ${snapshot.id}`);
+    const declared = ownValue(args.columnTypes, name);
+    const type = declared ?? ownValue(stored, name)!;
+    if (type !== ownValue(stored, name)) retyped = true;
+    if (ref.kind !== cur.kind && allMissing(cur)) cur = emptyLike(ref, cur);
+    if (ref.kind !== cur.kind) {
+      if (type !== 'categorical') throw typeMismatchError(current, name, columnTypeName(ref));
+      ref = asText(ref);
+      cur = asText(cur);
+      retyped = true;
+    }
+    types[name] = type;
+    refColumns.push(ref);
+    curColumns.push(cur);
+  }
+  // The stored profile is used as is unless the comparison asks for other columns or types than it was built with.
+  const profile = retyped
+    ? buildReferenceProfile({ source: rows.source, rowCount: rows.rowCount, columns: refColumns }, { columnTypes: types })
+    : loaded.profile;
+  const curTable: Table = { source: current.source, rowCount: current.rowCount, columns: curColumns };
+  const report = evaluateAgainstReference(profile, curTable, {
+    method: args.method,
+    ...(args.threshold === undefined ? {} : { threshold: args.threshold }),
+    driftShare: args.driftShare,
+  });
+  return {
+    reference: {
+      path: `reference ${snapshot.id}`,
+      rows: snapshot.rowCount,
+      snapshot: { id: snapshot.id, model: snapshot.model, modelVersion: snapshot.modelVersion, status: snapshot.status },
+    },
     current: { path: args.current, rows: current.rowCount },
     report,
   };

@@ -3,7 +3,7 @@ import { realpathSync } from 'node:fs';
 import { join, relative, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
-import { InputError } from '../core/errors.js';
+import { InputError, StoreError } from '../core/errors.js';
 import type { ColumnType } from '../core/table.js';
 import { DEFAULT_DRIFT_SHARE } from '../drift/dataset-drift.js';
 import { isMethodName, METHOD_NAMES, type MethodName } from '../drift/methods.js';
@@ -12,11 +12,15 @@ import { ColumnTypeError } from '../profile/reference-profile.js';
 import { MissingColumnError } from '../report/evaluate.js';
 import { exitCodeFor, runCompare, toJson, type CompareArgs } from './compare.js';
 import { formatTable } from './format-table.js';
+import { addReferenceCommand, withStore } from './reference.js';
+import { loadReference, ReferenceError } from '../reference/lifecycle.js';
 import { packageRoot } from './package-root.js';
 import { UsageError } from './usage-error.js';
 
-/** Exit codes: 0 no dataset drift, 1 dataset drift, 2 usage or input error. */
+/** Exit codes: 0 no dataset drift (or success), 1 dataset drift, 2 usage or input error, 3 store error. */
 const EXIT_USAGE = 2;
+/** The store is unreachable, too new, or returned something unreadable. */
+const EXIT_STORE = 3;
 const FORMATS: FileFormat[] = ['csv', 'ndjson', 'parquet', 'arrow'];
 
 interface CompareFlags {
@@ -30,6 +34,7 @@ interface CompareFlags {
   driftShare: number;
   referenceFormat?: FileFormat;
   currentFormat?: FileFormat;
+  dataDir?: string;
 }
 
 function parseProbability(name: string) {
@@ -69,9 +74,15 @@ function parseColumns(value: string): string[] {
 export interface CliIo {
   readonly out: (s: string) => void;
   readonly err: (s: string) => void;
+  /** Whether stderr is a terminal: progress bars are drawn only then. */
+  readonly interactive?: boolean;
 }
 
-const processIo: CliIo = { out: (s) => process.stdout.write(s), err: (s) => process.stderr.write(s) };
+const processIo: CliIo = {
+  out: (s) => process.stdout.write(s),
+  err: (s) => process.stderr.write(s),
+  interactive: process.stderr.isTTY === true,
+};
 
 export function buildProgram(io: CliIo, setExit: (code: number) => void): Command {
   const out = io.out;
@@ -88,7 +99,7 @@ export function buildProgram(io: CliIo, setExit: (code: number) => void): Comman
       'Compare a current dataset with a reference: per-column drift, dataset drift, outliers, data quality.\n' +
         'Exit code: 0 no dataset drift, 1 dataset drift, 2 usage or input error.',
     )
-    .requiredOption('--reference <file>', 'reference data (CSV, NDJSON, Parquet or Arrow IPC, by extension)')
+    .requiredOption('--reference <file|id>', 'reference data (CSV, NDJSON, Parquet or Arrow IPC, by extension), or a stored snapshot id (ref-...)')
     .requiredOption('--current <file>', 'current data to check against the reference')
     .addOption(new Option('--format <format>', 'output format').choices(['json', 'table']).default('table'))
     .addOption(
@@ -102,6 +113,7 @@ export function buildProgram(io: CliIo, setExit: (code: number) => void): Comman
     .option('--drift-share <s>', 'share of drifted columns at which the dataset drifts, in (0, 1]', parseShare, DEFAULT_DRIFT_SHARE)
     .addOption(new Option('--reference-format <format>', 'override the reference format').choices(FORMATS))
     .addOption(new Option('--current-format <format>', 'override the current format').choices(FORMATS))
+    .option('--data-dir <dir>', 'embedded engine data directory for a snapshot reference (default ./data; ignored with CLICKHOUSE_URL)')
     .action(async (flags: CompareFlags) => {
       const args: CompareArgs = {
         reference: flags.reference,
@@ -114,7 +126,9 @@ export function buildProgram(io: CliIo, setExit: (code: number) => void): Comman
         ...(flags.referenceFormat ? { referenceFormat: flags.referenceFormat } : {}),
         ...(flags.currentFormat ? { currentFormat: flags.currentFormat } : {}),
       };
-      const result = await runCompare(args);
+      const result = await runCompare(args, (id) =>
+        withStore(flags.dataDir === undefined ? {} : { dataDir: flags.dataDir }, (store) => loadReference(store, id)),
+      );
       out(flags.format === 'json' ? `${JSON.stringify(toJson(result), null, 2)}\n` : formatTable(result));
       setExit(exitCodeFor(result));
     });
@@ -146,6 +160,8 @@ export function buildProgram(io: CliIo, setExit: (code: number) => void): Comman
       }
       setExit(0);
     });
+
+  addReferenceCommand(program, { out: io.out, err: io.err, interactive: io.interactive ?? false });
   return program;
 }
 
@@ -161,9 +177,20 @@ export async function main(argv: string[], io: CliIo = processIo): Promise<numbe
       // help and version "errors" are normal exits; the message was already printed by commander
       return e.exitCode === 0 ? 0 : EXIT_USAGE;
     }
-    if (e instanceof InputError || e instanceof UsageError || e instanceof ColumnTypeError || e instanceof MissingColumnError) {
+    if (
+      e instanceof InputError ||
+      e instanceof UsageError ||
+      e instanceof ColumnTypeError ||
+      e instanceof MissingColumnError ||
+      e instanceof ReferenceError
+    ) {
       io.err(`error: ${e.message}\n`);
       return EXIT_USAGE;
+    }
+    if (e instanceof StoreError) {
+      io.err(`error: ${e.message}\n`);
+      // A missing snapshot or a refused change is the user's request; an unreachable or broken store is not.
+      return e.code === 'not_found' || e.code === 'conflict' || e.code === 'bad_config' ? EXIT_USAGE : EXIT_STORE;
     }
     const err = e instanceof Error ? e : new Error(String(e));
     io.err(`internal error: ${err.message} (this is a driftwatch bug; set DRIFTWATCH_DEBUG=1 for details)\n`);

@@ -102,3 +102,36 @@ export function quoteValue(value: string, maxLength = 40): string {
   const cut = value.length > maxLength ? `${value.slice(0, maxLength)}...` : value;
   return JSON.stringify(cut);
 }
+
+export type StoreErrorCode =
+  /** The engine could not be reached or kept failing with transient errors until the retry budget ran out. */
+  | 'unavailable'
+  /** The database holds a schema newer than this build knows. */
+  | 'schema_too_new'
+  /** A snapshot, window or entry that does not exist. */
+  | 'not_found'
+  /** The operation is not allowed in the current state (deleting the active snapshot, promoting a deleted one). */
+  | 'conflict'
+  /** Stored data that cannot be read back as what it must be. */
+  | 'corrupt'
+  /** The engine rejected a query for a reason retrying cannot fix. */
+  | 'query_failed'
+  /** A store setting that cannot be used (bad URL, database name, retention). */
+  | 'bad_config';
+
+/** A problem with the store. One-line message; `retriable` tells a caller whether trying later can help. */
+export class StoreError extends Error {
+  override readonly name = 'StoreError';
+  readonly code: StoreErrorCode;
+  readonly retriable: boolean;
+
+  constructor(code: StoreErrorCode, message: string, options: { retriable?: boolean; cause?: unknown } = {}) {
+    super(oneLine(message), options.cause === undefined ? undefined : { cause: options.cause });
+    this.code = code;
+    this.retriable = options.retriable ?? false;
+  }
+}
+
+export function isStoreError(e: unknown): e is StoreError {
+  return e instanceof StoreError;
+}

@@ -1,0 +1,124 @@
+import type { ClickHouseClient } from '@clickhouse/client';
+import { StoreError } from '../../core/errors.js';
+import { RETAINED_TABLES, type RetainedTable, type RetryPolicy } from '../config.js';
+import { withRetry } from './retry.js';
+import { MIGRATIONS, TTL_COLUMN, type Migration } from './schema.js';
+
+export interface MigrationOutcome {
+  /** Schema version before and after. */
+  readonly from: number;
+  readonly to: number;
+  readonly applied: ReadonlyArray<number>;
+}
+
+/** `{db}` in a statement becomes the (already checked) database identifier. */
+export function inDatabase(sql: string, database: string): string {
+  return sql.replaceAll('{db}', `\`${database}\``);
+}
+
+/**
+ * Brings the database to `target` (default: the newest migration): creates it if needed, applies the missing
+ * migrations in order, and records each one. Safe to run at every start-up and from several processes at once.
+ * A database that is already newer than this build is refused.
+ */
+export async function migrate(
+  client: ClickHouseClient,
+  database: string,
+  retry: RetryPolicy,
+  options: { target?: number; migrations?: ReadonlyArray<Migration> } = {},
+): Promise<MigrationOutcome> {
+  const migrations = options.migrations ?? MIGRATIONS;
+  const known = migrations.length === 0 ? 0 : migrations[migrations.length - 1]!.version;
+  const target = options.target ?? known;
+  const run = (what: string, query: string) => withRetry(what, retry, () => client.command({ query: inDatabase(query, database) }));
+  await run('creating the database', 'CREATE DATABASE IF NOT EXISTS {db}');
+  await run(
+    'creating the migrations table',
+    `CREATE TABLE IF NOT EXISTS {db}.schema_migrations (
+      version UInt32,
+      name String,
+      applied_at DateTime64(3, 'UTC')
+    ) ENGINE = ReplacingMergeTree ORDER BY (version)`,
+  );
+  const current = await currentVersion(client, database, retry);
+  if (current > known) {
+    throw new StoreError(
+      'schema_too_new',
+      `database ${database} has schema version ${current}, but this driftwatch knows versions up to ${known}: upgrade driftwatch (or point it at another database)`,
+    );
+  }
+  const applied: number[] = [];
+  for (const m of migrations) {
+    if (m.version <= current || m.version > target) continue;
+    for (const statement of m.statements) await run(`migration ${m.version} (${m.name})`, statement);
+    await withRetry(`recording migration ${m.version}`, retry, () =>
+      client.insert({
+        table: `\`${database}\`.schema_migrations`,
+        values: [{ version: m.version, name: m.name, applied_at: Date.now() }],
+        format: 'JSONEachRow',
+      }),
+    );
+    applied.push(m.version);
+  }
+  return { from: current, to: Math.max(current, ...applied), applied };
+}
+
+export async function currentVersion(client: ClickHouseClient, database: string, retry: RetryPolicy): Promise<number> {
+  const rows = await withRetry('reading the schema version', retry, async () => {
+    const rs = await client.query({
+      query: inDatabase('SELECT max(version) AS version FROM {db}.schema_migrations', database),
+      format: 'JSONEachRow',
+    });
+    return rs.json<{ version: number | string }>();
+  });
+  return Number(rows[0]?.version ?? 0);
+}
+
+/** The TTL clause each retained table should have, in the form the engine shows it. */
+export function ttlExpression(table: RetainedTable, days: number): string | null {
+  if (days === 0) return null;
+  return `toDateTime(${TTL_COLUMN[table]}) + toIntervalDay(${days})`;
+}
+
+/**
+ * Sets each retained table's TTL to the configured number of days (removing it for 0). Expired rows are then
+ * dropped by the engine's merges: this is the store's garbage collection. Only tables whose TTL differs are altered.
+ */
+export async function applyRetention(
+  client: ClickHouseClient,
+  database: string,
+  retentionDays: Readonly<Record<RetainedTable, number>>,
+  retry: RetryPolicy,
+): Promise<void> {
+  const current = await tableTtls(client, database, retry);
+  for (const table of RETAINED_TABLES) {
+    const days = retentionDays[table];
+    if (!Number.isInteger(days) || days < 0) throw new StoreError('bad_config', `retention for ${table} must be whole days >= 0, got ${days}`);
+    const wanted = ttlExpression(table, days);
+    const have = current.get(table) ?? null;
+    if (wanted === have) continue;
+    const sql =
+      wanted === null
+        ? `ALTER TABLE {db}.${table} REMOVE TTL`
+        : `ALTER TABLE {db}.${table} MODIFY TTL ${wanted}`;
+    await withRetry(`setting the retention of ${table}`, retry, () => client.command({ query: inDatabase(sql, database) }));
+  }
+}
+
+/** Table name -> its TTL expression (null when none), read from the engine's catalogue. */
+export async function tableTtls(client: ClickHouseClient, database: string, retry: RetryPolicy): Promise<Map<string, string | null>> {
+  const rows = await withRetry('reading table settings', retry, async () => {
+    const rs = await client.query({
+      query: 'SELECT name, create_table_query FROM system.tables WHERE database = {db:String}',
+      query_params: { db: database },
+      format: 'JSONEachRow',
+    });
+    return rs.json<{ name: string; create_table_query: string }>();
+  });
+  const out = new Map<string, string | null>();
+  for (const row of rows) {
+    const m = /\bTTL (.+?)(?: SETTINGS |$)/s.exec(row.create_table_query);
+    out.set(row.name, m ? m[1]!.trim() : null);
+  }
+  return out;
+}

@@ -4,7 +4,7 @@
  * store branches on the engine.
  */
 import { mkdirSync } from 'node:fs';
-import { createClient, type ClickHouseClient } from '@clickhouse/client';
+import { ClickHouseLogLevel, createClient, type ClickHouseClient } from '@clickhouse/client';
 import { createChdbConnection } from 'chdb/connection';
 import { StoreError } from '../../core/errors.js';
 import { redactUrl, type StoreConfig } from '../config.js';
@@ -30,6 +30,9 @@ export function connect(config: StoreConfig): Connected {
       // Below ClickHouse's default keep-alive timeout (3 s), so the client never reuses a socket the server closed.
       keep_alive: { enabled: true, idle_socket_ttl: 2_500 },
       application: 'driftwatch',
+      // Failures reach the caller as StoreErrors after the retries; the client's own per-attempt ERROR lines
+      // would only repeat them (and could print a query's text).
+      log: { level: ClickHouseLogLevel.OFF },
     });
     return { client, description: `server:${redactUrl(config.url)} database ${config.database}` };
   }

@@ -97,6 +97,13 @@ export function segmentKey(segment: Readonly<Record<string, string>>): string {
 const WINDOW_KEY_WHERE = `model = {model:String} AND segment = {segment:String}
   AND window_start = fromUnixTimestamp64Milli({start:Int64}, 'UTC') AND window_end = fromUnixTimestamp64Milli({end:Int64}, 'UTC')`;
 
+/**
+ * The window's current version: the one its summary row (written last by putWindow) reports. Details are read at
+ * that version only, so results a newer version no longer has (a feature, an outlier method, a check) do not show
+ * through FINAL, which only collapses rows sharing a full sorting key.
+ */
+const WINDOW_VERSION = `(SELECT max(version) FROM {db}.windows WHERE ${WINDOW_KEY_WHERE})`;
+
 function windowKeyParams(key: WindowKey): Record<string, unknown> {
   return { model: key.model, segment: segmentKey(key.segment), start: Math.round(key.start), end: Math.round(key.end) };
 }
@@ -445,21 +452,23 @@ export class ClickHouseStore implements Store {
     const rows = await this.rows<{
       model: string;
       segment: string;
-      window_start: string;
-      window_end: string;
+      start_ms: string;
+      end_ms: string;
       reference_id: string;
       row_count: string;
       tested_features: number;
       drifted_features: number;
       drift_share: number | null;
       dataset_drifted: number;
-      computed_at: string;
+      computed_ms: string;
       version: string;
     }>(
       'reading windows',
-      `SELECT model, segment, toUnixTimestamp64Milli(window_start) AS window_start, toUnixTimestamp64Milli(window_end) AS window_end,
+      // The epoch-ms aliases must not reuse the column names: an alias shadows its column in WHERE, and
+      // `window_start < fromUnixTimestamp64Milli(...)` would then compare an Int64 with a DateTime64.
+      `SELECT model, segment, toUnixTimestamp64Milli(window_start) AS start_ms, toUnixTimestamp64Milli(window_end) AS end_ms,
          reference_id, row_count, tested_features, drifted_features, drift_share, dataset_drifted,
-         toUnixTimestamp64Milli(computed_at) AS computed_at, version
+         toUnixTimestamp64Milli(computed_at) AS computed_ms, version
        FROM {db}.windows FINAL
        WHERE model = {model:String} AND window_start >= fromUnixTimestamp64Milli({from:Int64}, 'UTC')
          AND window_start < fromUnixTimestamp64Milli({to:Int64}, 'UTC')
@@ -467,7 +476,7 @@ export class ClickHouseStore implements Store {
       { model: query.model, from: Math.round(query.from), to: Math.round(query.to) },
     );
     return rows.map((r) => ({
-      key: { model: r.model, segment: JSON.parse(r.segment) as Record<string, string>, start: Number(r.window_start), end: Number(r.window_end) },
+      key: { model: r.model, segment: JSON.parse(r.segment) as Record<string, string>, start: Number(r.start_ms), end: Number(r.end_ms) },
       referenceId: r.reference_id,
       rowCount: Number(r.row_count),
       testedFeatures: Number(r.tested_features),
@@ -475,7 +484,7 @@ export class ClickHouseStore implements Store {
       driftShare: r.drift_share === null ? null : Number(r.drift_share),
       datasetDrifted: Number(r.dataset_drifted) === 1,
       version: Number(r.version),
-      computedAt: Number(r.computed_at),
+      computedAt: Number(r.computed_ms),
     }));
   }
 
@@ -494,7 +503,7 @@ export class ClickHouseStore implements Store {
     }>(
       'reading window features',
       `SELECT feature, method, status, score, statistic, threshold, drifted, reason, reference_size, current_size
-       FROM {db}.window_features FINAL WHERE ${WINDOW_KEY_WHERE} ORDER BY feature, method`,
+       FROM {db}.window_features FINAL WHERE ${WINDOW_KEY_WHERE} AND version = ${WINDOW_VERSION} ORDER BY feature, method`,
       windowKeyParams(key),
     );
     return rows.map((r) => ({
@@ -523,7 +532,7 @@ export class ClickHouseStore implements Store {
     }>(
       'reading window outliers',
       `SELECT method, status, outliers, scored, share, reason, detail FROM {db}.window_outliers FINAL
-       WHERE ${WINDOW_KEY_WHERE} ORDER BY method`,
+       WHERE ${WINDOW_KEY_WHERE} AND version = ${WINDOW_VERSION} ORDER BY method`,
       windowKeyParams(key),
     );
     return rows.map((r) => ({
@@ -547,7 +556,7 @@ export class ClickHouseStore implements Store {
     }>(
       'reading window quality results',
       `SELECT check, column, status, value, detail FROM {db}.window_quality FINAL
-       WHERE ${WINDOW_KEY_WHERE} ORDER BY check, column`,
+       WHERE ${WINDOW_KEY_WHERE} AND version = ${WINDOW_VERSION} ORDER BY check, column`,
       windowKeyParams(key),
     );
     return rows.map((r) => ({

@@ -58,7 +58,7 @@ describe('sampleRows and snapshot ids', () => {
     const s = sampleRows(table, 3, 99);
     expect(s.rowCount).toBe(3);
     const x = Array.from((s.columns[0] as { values: Float64Array }).values);
-    const c = (s.columns[1] as { values: Array<string | null> }).values;
+    const c = (s.columns[1] as { values: ReadonlyArray<string | null> }).values;
     expect(c).toEqual(x.map((i) => ['a', 'b', null, 'd', 'e', 'f'][i]));
   });
 

@@ -656,6 +656,21 @@ describe('window history', () => {
     expect(none.table.rowCount).toBe(0);
   });
 
+  it('window samples keep integer and boolean column types', async () => {
+    const store = await h.open(h.config());
+    const model = 'typed samples';
+    const bools = (name: string, values: Array<string | null>): Column => ({ kind: 'category', name, values, dtype: 'boolean' });
+    await store.putWindow(windowRecord(windowKey(BASE, { model }), { sample: table([numbers('code', [1, 2, 3], true), bools('ok', ['true', null, 'false'])]) }));
+    await store.putWindow(windowRecord(windowKey(BASE + HOUR, { model }), { sample: table([numbers('code', [4], true), bools('ok', ['true'])]) }));
+    const both = await store.windowSamples({ model, from: BASE, to: BASE + 2 * HOUR, excludeDrifted: false });
+    expect(column(both.table, 'code')).toMatchObject({ kind: 'number', integer: true });
+    expect(column(both.table, 'ok')).toMatchObject({ kind: 'category', dtype: 'boolean', values: ['true', null, 'false', 'true'] });
+    // A later window holding floats makes the stacked column a float column.
+    await store.putWindow(windowRecord(windowKey(BASE + 2 * HOUR, { model }), { sample: table([numbers('code', [4.5]), bools('ok', ['true'])]) }));
+    const mixed = await store.windowSamples({ model, from: BASE, to: BASE + 3 * HOUR, excludeDrifted: false });
+    expect(column(mixed.table, 'code')).toMatchObject({ kind: 'number', integer: false });
+  });
+
   it('stacks windows whose columns differ, filling what a window lacks with missing values', async () => {
     const store = await h.open(h.config());
     await store.putWindow(windowRecord(windowKey(BASE), { datasetDrifted: false, sample: table([numbers('x', [1, 2]), categories('c', ['a', 'b'])]) }));

@@ -24,6 +24,8 @@ export async function selectArrow(
 interface ColumnParts {
   name: string;
   kind: 'number' | 'category';
+  integer: boolean;
+  dtype: 'string' | 'boolean';
   numbers: Float64Array[];
   categories: Array<Array<string | null>>;
 }
@@ -38,13 +40,17 @@ export function chunksToColumns(arrow: ArrowTable): Array<{ name: string; kind: 
   const indexes = arrow.getChild('column_index')!;
   const numbers = arrow.getChild('numbers')!;
   const categories = arrow.getChild('categories')!;
+  const integers = arrow.getChild('integer');
+  const dtypes = arrow.getChild('dtype');
   const parts = new Map<number, ColumnParts>();
   for (let i = 0; i < arrow.numRows; i++) {
     const index = Number(indexes.get(i));
     let part = parts.get(index);
     if (!part) {
       const kind = String(kinds.get(i)) as 'number' | 'category';
-      part = { name: String(names.get(i)), kind, numbers: [], categories: [] };
+      const integer = integers ? Number(integers.get(i)) === 1 : false;
+      const dtype = dtypes && String(dtypes.get(i)) === 'boolean' ? 'boolean' : 'string';
+      part = { name: String(names.get(i)), kind, integer, dtype, numbers: [], categories: [] };
       parts.set(index, part);
     }
     if (part.kind === 'number') {
@@ -64,7 +70,7 @@ export function chunksToColumns(arrow: ArrowTable): Array<{ name: string; kind: 
 
 function assemble(p: ColumnParts): Column {
   if (p.kind === 'category') {
-    return { kind: 'category', name: p.name, values: p.categories.flat(), dtype: 'string' };
+    return { kind: 'category', name: p.name, values: p.categories.flat(), dtype: p.dtype };
   }
   let n = 0;
   for (const a of p.numbers) n += a.length;
@@ -74,7 +80,7 @@ function assemble(p: ColumnParts): Column {
     values.set(a, at);
     at += a.length;
   }
-  return { kind: 'number', name: p.name, values, integer: false };
+  return { kind: 'number', name: p.name, values, integer: p.integer };
 }
 
 export function tableOf(source: string, columns: ReadonlyArray<Column>): Table {

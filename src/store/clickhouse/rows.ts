@@ -109,7 +109,7 @@ export interface SampleBody {
 
 /**
  * JSONEachRow bodies for a table's values, chunked by column: each row carries `fields` (the owner's key), then
- * column_index, column, kind, chunk, and either the float halves or the categories.
+ * column_index, column, kind, integer, dtype, chunk, and either the float halves or the categories.
  */
 export function* sampleBodies(fields: Readonly<Record<string, unknown>>, table: Table): Generator<SampleBody> {
   const prefix = Object.entries(fields)
@@ -125,7 +125,9 @@ export function* sampleBodies(fields: Readonly<Record<string, unknown>>, table: 
     for (let chunk = 0; chunk < chunks; chunk++) {
       const start = chunk * CHUNK_ROWS;
       const end = Math.min(n, start + CHUNK_ROWS);
-      w.beginRow().text(prefix).field('column_index', c).field('column', column.name).field('kind', column.kind).field('chunk', chunk);
+      w.beginRow().text(prefix).field('column_index', c).field('column', column.name).field('kind', column.kind)
+        .field('integer', column.kind === 'number' && column.integer ? 1 : 0).field('dtype', column.kind === 'category' ? column.dtype : '')
+        .field('chunk', chunk);
       writeChunk(w, column, start, end);
       w.endRow();
       values += end - start;

@@ -20,6 +20,8 @@ const SAMPLE_COLUMNS = `
   column_index UInt32,
   column String,
   kind Enum8('number' = 1, 'category' = 2),
+  integer UInt8,
+  dtype LowCardinality(String),
   chunk UInt32,
   hi Array(UInt32) EPHEMERAL,
   lo Array(UInt32) EPHEMERAL,

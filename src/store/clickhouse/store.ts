@@ -186,7 +186,7 @@ export class ClickHouseStore implements Store {
     profile: string,
     options: { readonly onProgress?: (valuesWritten: number, valuesTotal: number) => void } = {},
   ): Promise<void> {
-    const sampleColumns = ['snapshot_id', 'column_index', 'column', 'kind', 'chunk', 'hi', 'lo', 'categories'];
+    const sampleColumns = ['snapshot_id', 'column_index', 'column', 'kind', 'integer', 'dtype', 'chunk', 'hi', 'lo', 'categories'];
     const total = rows.columns.reduce((n, c) => n + c.values.length, 0);
     await this.insertBodies(
       `storing the rows of reference ${snapshot.id}`,
@@ -289,7 +289,7 @@ export class ClickHouseStore implements Store {
     const arrow = await withRetry(`reading the rows of reference ${id}`, this.retry, () =>
       selectArrow(
         this.client,
-        this.sql(`SELECT column_index, column, toString(kind) AS kind, chunk, numbers, categories FROM {db}.reference_values FINAL
+        this.sql(`SELECT column_index, column, toString(kind) AS kind, integer, dtype, chunk, numbers, categories FROM {db}.reference_values FINAL
           WHERE snapshot_id = {id:String} ORDER BY column_index, chunk`),
         { id },
       ),
@@ -383,7 +383,7 @@ export class ClickHouseStore implements Store {
     const version = record.version;
     const what = `storing window ${record.key.model} ${new Date(record.key.start).toISOString()}`;
     if (record.sample) {
-      const sampleColumns = ['model', 'segment', 'window_start', 'window_end', 'version', 'column_index', 'column', 'kind', 'chunk', 'hi', 'lo', 'categories'];
+      const sampleColumns = ['model', 'segment', 'window_start', 'window_end', 'version', 'column_index', 'column', 'kind', 'integer', 'dtype', 'chunk', 'hi', 'lo', 'categories'];
       await this.insertBodies(what, 'window_samples', sampleColumns, sampleBodies({ ...key, version }, record.sample));
     }
     await this.insert(
@@ -578,7 +578,7 @@ export class ClickHouseStore implements Store {
     const arrow = await withRetry('reading stored window samples', this.retry, () =>
       selectArrow(
         this.client,
-        this.sql(`SELECT segment, window_start, window_end, column_index, column, toString(kind) AS kind, chunk, numbers, categories
+        this.sql(`SELECT segment, window_start, window_end, column_index, column, toString(kind) AS kind, integer, dtype, chunk, numbers, categories
           FROM {db}.window_samples FINAL
           WHERE model = {model:String}
             AND window_start >= fromUnixTimestamp64Milli({from:Int64}, 'UTC')
@@ -754,7 +754,9 @@ export function stackByName(source: string, tables: ReadonlyArray<ReadonlyArray<
         else if (c) for (let i = 0; i < c.values.length; i++) values[at + i] = Number(c.values[i] ?? Number.NaN);
         at += sizes[t]!;
       });
-      return { kind: 'number', name, values, integer: false };
+      // Integer only if every window held it as integers (a window without the column has missing values).
+      const integer = tables.every((cols) => cols.some((x) => x.name === name && x.kind === 'number' && x.integer));
+      return { kind: 'number', name, values, integer };
     }
     const values: Array<string | null> = [];
     tables.forEach((cols, t) => {
@@ -763,7 +765,9 @@ export function stackByName(source: string, tables: ReadonlyArray<ReadonlyArray<
       else if (c.kind === 'category') for (const v of c.values) values.push(v);
       else for (const v of c.values) values.push(Number.isNaN(v) ? null : String(v));
     });
-    return { kind: 'category', name, values, dtype: 'string' };
+    const present = tables.flatMap((cols) => cols.filter((x) => x.name === name));
+    const boolean = present.every((x) => x.kind === 'category' && x.dtype === 'boolean');
+    return { kind: 'category', name, values, dtype: boolean ? 'boolean' : 'string' };
   });
   return { source, rowCount: total, columns };
 }

@@ -12,6 +12,7 @@ import { ColumnTypeError } from '../profile/reference-profile.js';
 import { MissingColumnError } from '../report/evaluate.js';
 import { exitCodeFor, runCompare, toJson, type CompareArgs } from './compare.js';
 import { formatTable } from './format-table.js';
+import { parseColumnType } from './options.js';
 import { addReferenceCommand, withStore } from './reference.js';
 import { loadReference, ReferenceError } from '../reference/lifecycle.js';
 import { packageRoot } from './package-root.js';
@@ -51,17 +52,6 @@ function parseShare(value: string): number {
   return x;
 }
 
-function parseColumnType(value: string, previous: Record<string, ColumnType>): Record<string, ColumnType> {
-  const at = value.lastIndexOf('=');
-  const name = at > 0 ? value.slice(0, at) : '';
-  const type = at > 0 ? value.slice(at + 1) : '';
-  if (!name || (type !== 'numerical' && type !== 'categorical')) {
-    throw new InvalidArgumentError(`expected NAME=numerical or NAME=categorical, got "${value}"`);
-  }
-  const next: Record<string, ColumnType> = Object.assign(Object.create(null) as Record<string, ColumnType>, previous);
-  next[name] = type;
-  return next;
-}
 
 function parseColumns(value: string): string[] {
   const names = value.split(',').map((s) => s.trim()).filter((s) => s.length > 0);

@@ -21,6 +21,7 @@ import {
   type CreatePhase,
 } from '../reference/lifecycle.js';
 import { openStore, storeConfigFromEnv } from '../store/index.js';
+import { parseColumnType } from './options.js';
 import { UsageError } from './usage-error.js';
 
 export interface ReferenceIo {
@@ -74,15 +75,6 @@ function timeValue(name: string) {
   };
 }
 
-function parseColumnType(value: string, previous: Record<string, ColumnType>): Record<string, ColumnType> {
-  const at = value.lastIndexOf('=');
-  const name = at > 0 ? value.slice(0, at) : '';
-  const type = at > 0 ? value.slice(at + 1) : '';
-  if (!name || (type !== 'numerical' && type !== 'categorical')) throw new InvalidArgumentError(`expected NAME=numerical or NAME=categorical, got "${value}"`);
-  const next: Record<string, ColumnType> = Object.assign(Object.create(null) as Record<string, ColumnType>, previous);
-  next[name] = type;
-  return next;
-}
 
 const FILE_FORMATS: FileFormat[] = ['csv', 'ndjson', 'parquet', 'arrow'];
 

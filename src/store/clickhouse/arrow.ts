@@ -15,7 +15,8 @@ export async function selectArrow(
   const result = await client.exec({ query: `${query} FORMAT ArrowStream ${ARROW_SETTINGS}`, query_params: params });
   const chunks: Buffer[] = [];
   for await (const chunk of result.stream) chunks.push(chunk as Buffer);
-  const bytes = Buffer.concat(chunks);
+  // The embedded engine hands the whole result over as one chunk: use it as is rather than copy it.
+  const bytes = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks);
   if (bytes.length === 0) return null;
   const table = tableFromIPC(bytes);
   return table.numRows === 0 ? null : table;
@@ -27,7 +28,8 @@ interface ColumnParts {
   integer: boolean;
   dtype: 'string' | 'boolean';
   numbers: Float64Array[];
-  categories: Array<Array<string | null>>;
+  /** Every chunk's categories, in order: appended in place (no per-chunk arrays to flatten afterwards). */
+  categories: Array<string | null>;
 }
 
 /**
@@ -58,9 +60,8 @@ export function chunksToColumns(arrow: ArrowTable): Array<{ name: string; kind: 
       part.numbers.push(v ? (v.toArray() as Float64Array) : new Float64Array(0));
     } else {
       const v = categories.get(i);
-      const out: Array<string | null> = [];
+      const out = part.categories;
       if (v) for (let j = 0; j < v.length; j++) out.push((v.get(j) as string | null) ?? null);
-      part.categories.push(out);
     }
   }
   return [...parts.entries()]
@@ -70,7 +71,7 @@ export function chunksToColumns(arrow: ArrowTable): Array<{ name: string; kind: 
 
 function assemble(p: ColumnParts): Column {
   if (p.kind === 'category') {
-    return { kind: 'category', name: p.name, values: p.categories.flat(), dtype: p.dtype };
+    return { kind: 'category', name: p.name, values: p.categories, dtype: p.dtype };
   }
   let n = 0;
   for (const a of p.numbers) n += a.length;

@@ -125,8 +125,8 @@ export interface WindowQualityResult {
   readonly detail: unknown;
 }
 
-/** Everything one window's evaluation produced, written as one unit. */
-export interface WindowRecord {
+/** One window's verdict: the row lists and dashboards start from. */
+export interface WindowSummary {
   readonly key: WindowKey;
   readonly referenceId: string;
   readonly rowCount: number;
@@ -138,23 +138,15 @@ export interface WindowRecord {
   /** Increases when a late record updates a closed window: the highest version is the report. */
   readonly version: number;
   readonly computedAt: EpochMs;
+}
+
+/** Everything one window's evaluation produced, written as one unit. */
+export interface WindowRecord extends WindowSummary {
   readonly features: ReadonlyArray<WindowFeatureResult>;
   readonly outliers: ReadonlyArray<WindowOutlierResult>;
   readonly quality: ReadonlyArray<WindowQualityResult>;
   /** The window's rows (possibly sampled), kept so a later reference can be built from past windows. */
   readonly sample?: Table;
-}
-
-export interface WindowSummary {
-  readonly key: WindowKey;
-  readonly referenceId: string;
-  readonly rowCount: number;
-  readonly testedFeatures: number;
-  readonly driftedFeatures: number;
-  readonly driftShare: number | null;
-  readonly datasetDrifted: boolean;
-  readonly version: number;
-  readonly computedAt: EpochMs;
 }
 
 export interface DeadLetter {

@@ -37,10 +37,10 @@ import { RssSampler, type StepMemory } from './rss-sampler.js';
  * categories ... FORMAT ArrowStream`, bytes only, nothing decoded), and chDB reading the Parquet file itself
  * (embedded engine only).
  *
- * Processes: this one generates the data and writes the Parquet file (setup), then runs each cap in two child
- * processes, as driftwatch runs them: one creates the reference (a, b, c: `reference create`), a fresh one loads it
- * (d and the baselines: what an evaluator does at start). So no step's memory figure carries the data generator's
- * or another cap's heap, and the load is measured in a process that never held the source table.
+ * Processes: this one generates the data and writes the Parquet file (setup), then runs each cap in three fresh
+ * child processes: one creates the reference (a, b, c: what `reference create` does), one loads it (d: what an
+ * evaluator does when it starts), one runs the baselines. So no step's memory figure carries the data generator's,
+ * another cap's or the other side's heap, and the load runs in a process that never held the source table.
  *
  * Checks (the run fails otherwise): the loaded rows equal the sample bit for bit (every column, Object.is per value;
  * the sample is rebuilt in the loading process from the file and the seed), the restored profile counts the sample's
@@ -91,22 +91,29 @@ interface CreateResult {
   readonly processStartRssBytes: number;
   readonly openSeconds: number;
   readonly steps: StepResult[];
+  /** Doubles in the stored rows and in the file: the least a baseline read must return (8 bytes each). */
+  readonly storedNumbers: number;
+  readonly fileNumbers: number;
   /** SHA-256 of the stored profile text and of each numerical column's sorted values, as built at creation. */
   readonly profileTextDigest: string;
   readonly sortedDigests: Readonly<Record<string, string>>;
 }
 
-interface LoadResult {
+/** A process's report: its steps, from the RSS it had once the store was open. */
+interface PhaseResult {
   readonly processStartRssBytes: number;
   readonly openSeconds: number;
   readonly steps: StepResult[];
+}
+
+interface LoadResult extends PhaseResult {
   readonly verification: ReadonlyArray<string>;
 }
 
 if (opts.phase === undefined) await parent();
 else await child(opts.phase);
 
-// === the parent: data, then one create and one load process per cap ===============================================
+// === the parent: data, then create, load and baseline processes per cap ===========================================
 async function parent(): Promise<void> {
   const rows = positiveInt('rows', opts.rows);
   const seed = positiveInt('seed', opts.seed);
@@ -123,7 +130,7 @@ async function parent(): Promise<void> {
       `Node ${process.version}, load average ${loadAtStart.toFixed(2)}`,
   );
 
-  const runs: Array<{ maxRows: number; database: string; create: CreateResult; load: LoadResult }> = [];
+  const runs: Array<{ maxRows: number; database: string; create: CreateResult; load: LoadResult; baseline: PhaseResult }> = [];
   let data: { generationSeconds: number; writeSeconds: number; parquetBytes: number; specs: ReadonlyArray<ColumnSpec> };
   let childMaxRssMb = 0;
   try {
@@ -135,10 +142,12 @@ async function parent(): Promise<void> {
       const created = runChild<CreateResult>(workDir, ['--phase', 'create', ...common]);
       const createdPath = join(workDir, `created-${maxRows}.json`);
       writeFileSync(createdPath, JSON.stringify(created.value));
-      const loaded = runChild<LoadResult>(workDir, ['--phase', 'load', ...common, '--id', created.value.snapshotId, '--created', createdPath]);
-      childMaxRssMb = Math.max(childMaxRssMb, created.maxRssMb, loaded.maxRssMb);
-      const run = { maxRows, database, create: created.value, load: loaded.value };
-      printRun(run.maxRows, run.create, run.load);
+      const after = [...common, '--id', created.value.snapshotId, '--created', createdPath];
+      const loaded = runChild<LoadResult>(workDir, ['--phase', 'load', ...after]);
+      const baseline = runChild<PhaseResult>(workDir, ['--phase', 'baseline', ...after]);
+      childMaxRssMb = Math.max(childMaxRssMb, created.maxRssMb, loaded.maxRssMb, baseline.maxRssMb);
+      const run = { maxRows, database, create: created.value, load: loaded.value, baseline: baseline.value };
+      printRun(run.maxRows, run.create, run.load, run.baseline);
       runs.push(run);
     }
   } catch (e) {
@@ -159,7 +168,7 @@ async function parent(): Promise<void> {
     baseline_clickhouse_read: 'baseline: engine reads the stored rows',
     baseline_chdb_parquet: 'baseline: chDB reads the Parquet file',
   };
-  const stepsOf = (r: (typeof runs)[number]): StepResult[] => [...r.create.steps, ...r.load.steps];
+  const stepsOf = (r: (typeof runs)[number]): StepResult[] => [...r.create.steps, ...r.load.steps, ...r.baseline.steps];
   console.log(`\nsummary: seconds / peak RSS of the process during the step`);
   console.log(
     alignRows([
@@ -183,7 +192,7 @@ async function parent(): Promise<void> {
   mkdirSync(resultsDir, { recursive: true });
   const resultsPath = join(resultsDir, 'reference-latest.json');
   const mb = (x: number | null | undefined): number | null => (x === null || x === undefined ? null : x / MB);
-  const stepJson = (s: StepResult, process: 'create' | 'load'): Record<string, unknown> => ({
+  const stepJson = (s: StepResult, process: 'create' | 'load' | 'baseline'): Record<string, unknown> => ({
     key: s.key,
     step: s.step,
     process,
@@ -223,7 +232,7 @@ async function parent(): Promise<void> {
           rss_sample_interval_ms: SAMPLE_INTERVAL_MS,
           rss_sampler: 'worker thread reading process.memoryUsage.rss(); kernel_peak_rss_mb: VmHWM after a clear_refs reset',
           gc_before_each_step: true,
-          processes: 'per cap: one child creates (import, sample + profile, store), a fresh child loads (load, baselines)',
+          processes: 'per cap, three fresh child processes: create (import, sample + profile, store), load (load and its halves), baseline',
         },
         runs: runs.map((r) => ({
           max_rows: r.maxRows,
@@ -232,7 +241,12 @@ async function parent(): Promise<void> {
           snapshot_id: r.create.snapshotId,
           create_process: { start_rss_mb: mb(r.create.processStartRssBytes), open_store_seconds: r.create.openSeconds },
           load_process: { start_rss_mb: mb(r.load.processStartRssBytes), open_store_seconds: r.load.openSeconds },
-          steps: [...r.create.steps.map((s) => stepJson(s, 'create')), ...r.load.steps.map((s) => stepJson(s, 'load'))],
+          baseline_process: { start_rss_mb: mb(r.baseline.processStartRssBytes), open_store_seconds: r.baseline.openSeconds },
+          steps: [
+            ...r.create.steps.map((s) => stepJson(s, 'create')),
+            ...r.load.steps.map((s) => stepJson(s, 'load')),
+            ...r.baseline.steps.map((s) => stepJson(s, 'baseline')),
+          ],
           verification: r.load.verification,
         })),
         memory: { largest_child_max_rss_mb: childMaxRssMb },
@@ -302,7 +316,8 @@ async function child(phase: string): Promise<void> {
     const startRss = process.memoryUsage.rss();
     let value: unknown;
     if (phase === 'create') value = await createPhase(store, parquetPath, maxRows, measure, opened.seconds, startRss);
-    else if (phase === 'load') value = await loadPhase(store, config, parquetPath, maxRows, required('id', opts.id), measure, opened.seconds, startRss);
+    else if (phase === 'load') value = await loadPhase(store, parquetPath, maxRows, required('id', opts.id), measure, opened.seconds, startRss);
+    else if (phase === 'baseline') value = await baselinePhase(store, config, parquetPath, required('id', opts.id), measure, opened.seconds, startRss);
     else throw new Error(`unknown phase ${phase}`);
     if (out !== undefined) writeFileSync(out, JSON.stringify({ value, maxRssMb: process.resourceUsage().maxRSS / 1024 }));
   } catch (e) {
@@ -402,15 +417,16 @@ async function createPhase(
     processStartRssBytes: startRss,
     openSeconds,
     steps,
+    storedNumbers: countNumbers(sample),
+    fileNumbers: countNumbers(table),
     profileTextDigest: sha256(text),
     sortedDigests: sortedDigests(profile),
   };
 }
 
-/** (d) and the baselines, in a process that never held the source table; then the checks. */
+/** (d), in a process that never held the source table, then its halves; then the checks. */
 async function loadPhase(
   store: ClickHouseStore,
-  config: StoreConfig,
   parquetPath: string,
   maxRows: number,
   id: string,
@@ -430,37 +446,8 @@ async function loadPhase(
   const decoded = await measure(async () => decodeProfile(await store.loadReferenceProfile(id), loaded.rows));
   steps.push({ key: 'load_profile', step: 'loadReferenceProfile + decodeProfile alone (sorts)', seconds: decoded.seconds, memory: decoded.memory, rows: n, sub: true });
 
-  // Baselines: the engine alone, bytes only.
-  const checks: string[] = [];
-  const numericValues = loaded.rows.columns.reduce((k, c) => k + (c.kind === 'number' ? c.values.length : 0), 0);
-  const chRead = await measureRepeated(measure, () =>
-    arrowBytes(store.client, `SELECT numbers, categories FROM \`${config.database}\`.reference_values WHERE snapshot_id = {id:String}`, { id }),
-  );
-  steps.push({
-    key: 'baseline_clickhouse_read',
-    step: `baseline: engine reads the stored rows (${(chRead.value / MB).toFixed(0)} MB Arrow; median of ${BASELINE_RUNS})`,
-    seconds: chRead.seconds,
-    memory: chRead.memory,
-    rows: n,
-    detail: { arrow_bytes: chRead.value, runs_seconds: chRead.runs },
-  });
-  if (chRead.value < numericValues * 8) checks.push(`the baseline read returned ${chRead.value} bytes, less than the ${numericValues} stored doubles`);
-  if (config.engine === 'embedded') {
-    const quoted = parquetPath.replace(/\\/g, '\\\\').replace(/'/g, "\\'");
-    const fileRead = await measureRepeated(measure, () => arrowBytes(store.client, `SELECT * FROM file('${quoted}', Parquet)`, {}));
-    steps.push({
-      key: 'baseline_chdb_parquet',
-      step: `baseline: chDB reads the Parquet file (${(fileRead.value / MB).toFixed(0)} MB Arrow; median of ${BASELINE_RUNS})`,
-      seconds: fileRead.seconds,
-      memory: fileRead.memory,
-      rows: null,
-      detail: { arrow_bytes: fileRead.value, runs_seconds: fileRead.runs },
-    });
-  } else {
-    console.log("baseline chDB-on-Parquet skipped: CLICKHOUSE_URL is set, and a server cannot read this machine's temp file");
-  }
-
   // --- checks: the store gave back exactly what was put in ------------------------------------------------------
+  const checks: string[] = [];
   // The sample again, from the file and the seed (deterministic), outside every measured step.
   const table = await readTable(parquetPath);
   const sample = sampleRows(table, maxRows, DEFAULT_SEED);
@@ -480,8 +467,6 @@ async function loadPhase(
     checks.push(`createReference on the same input ${again.created ? 'created a new snapshot' : 'found another one'} (${again.snapshot.id}, the bench computed ${id})`);
   }
   if (checks.length > 0) throw new Error(`verification failed:\n  ${checks.join('\n  ')}`);
-
-  await store.client.command({ query: `DROP DATABASE IF EXISTS \`${config.database}\`` });
   return {
     processStartRssBytes: startRss,
     openSeconds,
@@ -492,6 +477,52 @@ async function loadPhase(
       `createReference on the same input finds snapshot ${id} (created: false)`,
     ],
   };
+}
+
+/** The baselines, in a fresh process: the engine alone, bytes only, nothing decoded. Drops the database last. */
+async function baselinePhase(
+  store: ClickHouseStore,
+  config: StoreConfig,
+  parquetPath: string,
+  id: string,
+  measure: Measure,
+  openSeconds: number,
+  startRss: number,
+): Promise<PhaseResult> {
+  const created = JSON.parse(readFileSync(required('created', opts.created), 'utf8')) as CreateResult;
+  const steps: StepResult[] = [];
+  const checks: string[] = [];
+  const chRead = await measureRepeated(measure, () =>
+    arrowBytes(store.client, `SELECT numbers, categories FROM \`${config.database}\`.reference_values WHERE snapshot_id = {id:String}`, { id }),
+  );
+  steps.push({
+    key: 'baseline_clickhouse_read',
+    step: `baseline: engine reads the stored rows (${(chRead.value / MB).toFixed(0)} MB Arrow; median of ${BASELINE_RUNS})`,
+    seconds: chRead.seconds,
+    memory: chRead.memory,
+    rows: created.sampleRows,
+    detail: { arrow_bytes: chRead.value, runs_seconds: chRead.runs },
+  });
+  if (chRead.value < created.storedNumbers * 8) checks.push(`the engine read returned ${chRead.value} bytes, less than the ${created.storedNumbers} stored doubles`);
+  if (config.engine === 'embedded') {
+    const quoted = parquetPath.replace(/\\/g, '\\\\').replace(/'/g, "\\'");
+    const fileRead = await measureRepeated(measure, () => arrowBytes(store.client, `SELECT * FROM file('${quoted}', Parquet)`, {}));
+    steps.push({
+      key: 'baseline_chdb_parquet',
+      step: `baseline: chDB reads the Parquet file (${(fileRead.value / MB).toFixed(0)} MB Arrow; median of ${BASELINE_RUNS})`,
+      seconds: fileRead.seconds,
+      memory: fileRead.memory,
+      rows: null,
+      detail: { arrow_bytes: fileRead.value, runs_seconds: fileRead.runs },
+    });
+    if (fileRead.value < created.fileNumbers * 8) checks.push(`chDB read ${fileRead.value} bytes of Parquet, less than the file's ${created.fileNumbers} doubles`);
+  } else {
+    console.log("baseline chDB-on-Parquet skipped: CLICKHOUSE_URL is set, and a server cannot read this machine's temp file");
+  }
+
+  if (checks.length > 0) throw new Error(`baseline check failed:\n  ${checks.join('\n  ')}`);
+  await store.client.command({ query: `DROP DATABASE IF EXISTS \`${config.database}\`` });
+  return { processStartRssBytes: startRss, openSeconds, steps };
 }
 
 // === measuring, checks, output ====================================================================================
@@ -534,6 +565,10 @@ async function arrowBytes(client: ClickHouseClient, query: string, params: Recor
   let bytes = 0;
   for await (const chunk of result.stream) bytes += (chunk as Buffer).length;
   return bytes;
+}
+
+function countNumbers(table: Table): number {
+  return table.columns.reduce((k, c) => k + (c.kind === 'number' ? c.values.length : 0), 0);
 }
 
 function sha256(text: string): string {
@@ -587,8 +622,8 @@ function firstDifference(e: Column, a: Column): number {
   return e.values.length === a.values.length ? -1 : n;
 }
 
-function printRun(maxRows: number, create: CreateResult, load: LoadResult): void {
-  const steps = [...create.steps, ...load.steps];
+function printRun(maxRows: number, create: CreateResult, load: LoadResult, baseline: PhaseResult): void {
+  const steps = [...create.steps, ...load.steps, ...baseline.steps];
   const byKey = new Map(steps.map((s) => [s.key, s]));
   const line = (s: StepResult): string[] => {
     const m = s.memory;
@@ -612,6 +647,8 @@ function printRun(maxRows: number, create: CreateResult, load: LoadResult): void
       ...create.steps.map(line),
       note(`load process: RSS ${(load.processStartRssBytes / MB).toFixed(0)} MB with the store open (${fmtS(load.openSeconds)})`),
       ...load.steps.map(line),
+      note(`baseline process: RSS ${(baseline.processStartRssBytes / MB).toFixed(0)} MB with the store open (${fmtS(baseline.openSeconds)})`),
+      ...baseline.steps.map(line),
     ]),
   );
   const ratio = (a: string, b: string): string => {

@@ -1,5 +1,5 @@
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
-import { cpus, loadavg, totalmem } from 'node:os';
+import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -8,6 +8,7 @@ import { columnDrift, prepareSample, sampleDrift, type ColumnDrift } from '../sr
 import type { MethodName } from '../src/drift/methods.js';
 import { detectOutliers, type OutlierReport } from '../src/outliers/outliers.js';
 import { buildReferenceProfile, type ColumnProfile } from '../src/profile/reference-profile.js';
+import { machineInfo, machineLine } from './machine.js';
 import { writeNpyColumns } from './npy.js';
 import { runBaseline, type BaselineResult } from './python-baseline.js';
 import { syntheticData } from './synthetic-data.js';
@@ -52,10 +53,7 @@ const sampleRss = (): void => {
 console.log(`driftwatch bench: ${features} numerical features, reference ${rows} rows vs current ${rows} rows, ${windows} windows`);
 // Other work on the machine slows every side of the comparison, not evenly: the load average goes with the figures.
 const loadAtStart = loadavg()[0] ?? Number.NaN;
-console.log(
-  `machine: ${cpus().length} x ${cpus()[0]?.model ?? 'unknown cpu'}, ${(totalmem() / 2 ** 30).toFixed(1)} GiB, ` +
-    `Node ${process.version}, load average ${loadAtStart.toFixed(2)}`,
-);
+console.log(machineLine(loadAtStart));
 
 // --- data ---------------------------------------------------------------------------------------------------------
 const generated = timed(() => syntheticData(rows, features, seed));
@@ -297,12 +295,7 @@ writeFileSync(
     {
       date: new Date().toISOString(),
       machine: {
-        cpus: cpus().length,
-        cpu: cpus()[0]?.model ?? null,
-        memory_gib: totalmem() / 2 ** 30,
-        load_average_start: loadAtStart,
-        load_average_end: loadavg()[0] ?? null,
-        node: process.version,
+        ...machineInfo(loadAtStart),
         python: py.versions,
       },
       data: { rows, features, seed, drifted_features: data.features.filter((f) => f.drifted).map((f) => f.name) },

@@ -1,7 +1,7 @@
 import { spawnSync } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -19,6 +19,7 @@ import { createReference, DEFAULT_MAX_ROWS, DEFAULT_SEED, loadReference, sampleR
 import { ARROW_SETTINGS } from '../src/store/clickhouse/arrow.js';
 import { openStore, storeConfigFromEnv, type ClickHouseStore, type StoreConfig } from '../src/store/index.js';
 import { referenceData, type ColumnSpec } from './reference-data.js';
+import { machineInfo, machineLine } from './machine.js';
 import { RssSampler, type StepMemory } from './rss-sampler.js';
 
 /**
@@ -125,10 +126,7 @@ async function parent(): Promise<void> {
   const engineNote =
     baseConfig.engine === 'embedded' ? `embedded engine (chDB) in ${baseConfig.path}` : `ClickHouse server ${baseConfig.url} (CLICKHOUSE_URL)`;
   console.log(`driftwatch reference bench: ${rows} rows x 20 columns, row caps ${caps.join(' and ')}, store: ${engineNote}`);
-  console.log(
-    `machine: ${cpus().length} x ${cpus()[0]?.model ?? 'unknown cpu'}, ${(totalmem() / 2 ** 30).toFixed(1)} GiB, ` +
-      `Node ${process.version}, load average ${loadAtStart.toFixed(2)}`,
-  );
+  console.log(machineLine(loadAtStart));
 
   const runs: Array<{ maxRows: number; database: string; create: CreateResult; load: LoadResult; baseline: PhaseResult }> = [];
   let data: { generationSeconds: number; writeSeconds: number; parquetBytes: number; specs: ReadonlyArray<ColumnSpec> };
@@ -211,12 +209,7 @@ async function parent(): Promise<void> {
       {
         date: new Date().toISOString(),
         machine: {
-          cpus: cpus().length,
-          cpu: cpus()[0]?.model ?? null,
-          memory_gib: totalmem() / 2 ** 30,
-          load_average_start: loadAtStart,
-          load_average_end: loadavg()[0] ?? null,
-          node: process.version,
+          ...machineInfo(loadAtStart),
         },
         store: baseConfig.engine === 'embedded' ? { engine: 'embedded' } : { engine: 'server', url: baseConfig.url },
         data: {

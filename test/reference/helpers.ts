@@ -8,11 +8,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach } from 'vitest';
 import type { Store, WindowRecord } from '../../src/core/store.js';
-import type { CategoryColumn, Column, NumberColumn, Table } from '../../src/core/table.js';
+import type { Table } from '../../src/core/table.js';
 import { openStore, storeConfigFromEnv, type ClickHouseStore } from '../../src/store/index.js';
 
-export const MINUTE = 60_000;
-export const HOUR = 3_600_000;
+import { MINUTE } from '../store/fixtures.js';
+
+export { HOUR, MINUTE } from '../store/fixtures.js';
 
 export interface EngineHarness {
   /** Opens a store on a new database `dw_test_<random>` (dropped and closed after the test). */
@@ -47,17 +48,7 @@ export function engineHarness(prefix: string): EngineHarness {
   };
 }
 
-export function numbers(name: string, values: ArrayLike<number>, integer = false): NumberColumn {
-  return { kind: 'number', name, values: Float64Array.from(values), integer };
-}
-
-export function categories(name: string, values: ReadonlyArray<string | null>): CategoryColumn {
-  return { kind: 'category', name, values: [...values], dtype: 'string' };
-}
-
-export function table(columns: ReadonlyArray<Column>, source = 'test'): Table {
-  return { source, rowCount: columns.length === 0 ? 0 : columns[0]!.values.length, columns };
-}
+export { categories, numbers, table } from '../store/fixtures.js';
 
 /** `n` values from `start` on, step 1. */
 export function range(start: number, n: number): number[] {

@@ -8,20 +8,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { tableToIPC, tableFromArrays } from 'apache-arrow';
 import { afterAll, describe, expect, it } from 'vitest';
-import { main } from '../../../src/cli/main.js';
+import { run } from './run-cli.js';
 
 const REF = 'fixtures/demo/reference.csv';
 const CUR = 'fixtures/demo/current.csv';
 const DEMO_COLUMNS = 'temp_c,pressure_bar,vibration_mm_s,cycle_time_s,line,shift,seal_ok';
 const tmp = mkdtempSync(join(tmpdir(), 'driftwatch-cli-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
-
-async function run(...argv: string[]): Promise<{ code: number; out: string; err: string }> {
-  let out = '';
-  let err = '';
-  const code = await main(argv, { out: (s) => (out += s), err: (s) => (err += s) });
-  return { code, out, err };
-}
 
 function write(name: string, text: string): string {
   const path = join(tmp, name);

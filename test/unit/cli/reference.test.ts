@@ -7,20 +7,13 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { main } from '../../../src/cli/main.js';
+import { run } from './run-cli.js';
 
 const REF = 'fixtures/demo/reference.csv';
 const CUR = 'fixtures/demo/current.csv';
 const tmp = mkdtempSync(join(tmpdir(), 'driftwatch-ref-cli-'));
 const dataDir = join(tmp, 'data');
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
-
-async function run(...argv: string[]): Promise<{ code: number; out: string; err: string }> {
-  let out = '';
-  let err = '';
-  const code = await main(argv, { out: (s) => (out += s), err: (s) => (err += s) });
-  return { code, out, err };
-}
 
 interface SnapshotJson {
   id: string;

@@ -7,7 +7,7 @@ import { readTable } from '../files/read-table.js';
 import { columnTypeName, typeMismatchError, type FileFormat, type FileTable } from '../files/file-table.js';
 import { inferColumnType } from '../core/column-type.js';
 import { buildReferenceProfile } from '../profile/reference-profile.js';
-import { evaluateAgainstReference, type DriftReport } from '../report/evaluate.js';
+import { evaluateAgainstReference, type DriftReport, type EvaluateOptions } from '../report/evaluate.js';
 import { snapshotColumnTypes, type LoadedReference } from '../reference/lifecycle.js';
 
 export interface CompareArgs {
@@ -67,11 +67,7 @@ export async function runCompare(args: CompareArgs, loadSnapshot?: SnapshotLoade
   const refTable: Table = { source: reference.source, rowCount: reference.rowCount, columns: refColumns };
   const curTable: Table = { source: current.source, rowCount: current.rowCount, columns: curColumns };
   const profile = buildReferenceProfile(refTable, { columnTypes: types });
-  const report = evaluateAgainstReference(profile, curTable, {
-    method: args.method,
-    ...(args.threshold === undefined ? {} : { threshold: args.threshold }),
-    driftShare: args.driftShare,
-  });
+  const report = evaluateAgainstReference(profile, curTable, evaluateOptions(args));
   return {
     reference: { path: args.reference, rows: reference.rowCount },
     current: { path: args.current, rows: current.rowCount },
@@ -114,11 +110,7 @@ async function compareWithSnapshot(args: CompareArgs, loaded: LoadedReference): 
     ? buildReferenceProfile({ source: rows.source, rowCount: rows.rowCount, columns: refColumns }, { columnTypes: types })
     : loaded.profile;
   const curTable: Table = { source: current.source, rowCount: current.rowCount, columns: curColumns };
-  const report = evaluateAgainstReference(profile, curTable, {
-    method: args.method,
-    ...(args.threshold === undefined ? {} : { threshold: args.threshold }),
-    driftShare: args.driftShare,
-  });
+  const report = evaluateAgainstReference(profile, curTable, evaluateOptions(args));
   return {
     reference: {
       path: `reference ${snapshot.id}`,
@@ -127,6 +119,14 @@ async function compareWithSnapshot(args: CompareArgs, loaded: LoadedReference): 
     },
     current: { path: args.current, rows: current.rowCount },
     report,
+  };
+}
+
+function evaluateOptions(args: CompareArgs): EvaluateOptions {
+  return {
+    method: args.method,
+    ...(args.threshold === undefined ? {} : { threshold: args.threshold }),
+    driftShare: args.driftShare,
   };
 }
 

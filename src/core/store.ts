@@ -61,15 +61,10 @@ export interface ReferenceSnapshot {
 }
 
 /** A new state for one snapshot row; a batch of them is applied atomically. */
-export interface SnapshotChange {
-  readonly id: string;
-  readonly status: ReferenceStatus;
-  readonly activatedAt: EpochMs | null;
-  readonly previousActive: string | null;
-  readonly changedBy: string;
-  readonly reason: string;
-  readonly changedAt: EpochMs;
-}
+export type SnapshotChange = Pick<
+  ReferenceSnapshot,
+  'id' | 'status' | 'activatedAt' | 'previousActive' | 'changedBy' | 'reason' | 'changedAt'
+>;
 
 /** An entry of a model's activation history (audit log, Grafana annotations). */
 export interface ActivationEvent {

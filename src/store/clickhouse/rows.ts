@@ -46,8 +46,8 @@ export class RowsWriter {
   /** `"hi":[...],"lo":[...]`: the high and low 32 bits of every double in `values`. */
   floatHalves(values: Float64Array): this {
     const n = values.length;
-    // Copy so the 32-bit view is aligned whatever `values`' byte offset is.
-    const words = new Uint32Array(new Float64Array(values).buffer);
+    // A Float64Array's byte offset is a multiple of 8, so the 32-bit view over the same bytes is aligned.
+    const words = new Uint32Array(values.buffer, values.byteOffset, n * 2);
     this.text(',"hi":');
     this.u32List(words, 1, n);
     this.text(',"lo":');

@@ -28,6 +28,12 @@ const SAMPLE_COLUMNS = `
   numbers Array(Float64) DEFAULT ${FLOAT_ARRAY_FROM_HALVES},
   categories Array(Nullable(String))`;
 
+/** The key every window table starts with: model, segment and the window's bounds. */
+const WINDOW_KEY_COLUMNS = `model String,
+        segment String,
+        window_start DateTime64(3, 'UTC'),
+        window_end DateTime64(3, 'UTC'),`;
+
 export const MIGRATIONS: ReadonlyArray<Migration> = [
   {
     version: 1,
@@ -82,10 +88,7 @@ export const MIGRATIONS: ReadonlyArray<Migration> = [
     name: 'window history',
     statements: [
       `CREATE TABLE IF NOT EXISTS {db}.windows (
-        model String,
-        segment String,
-        window_start DateTime64(3, 'UTC'),
-        window_end DateTime64(3, 'UTC'),
+        ${WINDOW_KEY_COLUMNS}
         reference_id String,
         row_count UInt64,
         tested_features UInt32,
@@ -98,10 +101,7 @@ export const MIGRATIONS: ReadonlyArray<Migration> = [
       PARTITION BY toYYYYMM(window_start)
       ORDER BY (model, segment, window_start, window_end)`,
       `CREATE TABLE IF NOT EXISTS {db}.window_features (
-        model String,
-        segment String,
-        window_start DateTime64(3, 'UTC'),
-        window_end DateTime64(3, 'UTC'),
+        ${WINDOW_KEY_COLUMNS}
         feature String,
         method LowCardinality(String),
         status Enum8('ok' = 1, 'insufficient_data' = 2),
@@ -117,10 +117,7 @@ export const MIGRATIONS: ReadonlyArray<Migration> = [
       PARTITION BY toYYYYMM(window_start)
       ORDER BY (model, segment, window_start, window_end, feature, method)`,
       `CREATE TABLE IF NOT EXISTS {db}.window_outliers (
-        model String,
-        segment String,
-        window_start DateTime64(3, 'UTC'),
-        window_end DateTime64(3, 'UTC'),
+        ${WINDOW_KEY_COLUMNS}
         method LowCardinality(String),
         status Enum8('ok' = 1, 'insufficient_data' = 2),
         outliers UInt64,
@@ -133,10 +130,7 @@ export const MIGRATIONS: ReadonlyArray<Migration> = [
       PARTITION BY toYYYYMM(window_start)
       ORDER BY (model, segment, window_start, window_end, method)`,
       `CREATE TABLE IF NOT EXISTS {db}.window_quality (
-        model String,
-        segment String,
-        window_start DateTime64(3, 'UTC'),
-        window_end DateTime64(3, 'UTC'),
+        ${WINDOW_KEY_COLUMNS}
         check LowCardinality(String),
         column String,
         status Enum8('passed' = 1, 'failed' = 2, 'insufficient_data' = 3),
@@ -147,10 +141,7 @@ export const MIGRATIONS: ReadonlyArray<Migration> = [
       PARTITION BY toYYYYMM(window_start)
       ORDER BY (model, segment, window_start, window_end, check, column)`,
       `CREATE TABLE IF NOT EXISTS {db}.window_samples (
-        model String,
-        segment String,
-        window_start DateTime64(3, 'UTC'),
-        window_end DateTime64(3, 'UTC'),${SAMPLE_COLUMNS},
+        ${WINDOW_KEY_COLUMNS}${SAMPLE_COLUMNS},
         version UInt64
       ) ENGINE = ReplacingMergeTree(version)
       PARTITION BY toYYYYMM(window_start)

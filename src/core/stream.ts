@@ -80,7 +80,18 @@ export interface SourceHandler {
   onAssigned(partitions: ReadonlyArray<{ readonly partition: PartitionId; readonly checkpoint: Checkpoint | null }>): Promise<void>;
   /** Partitions this instance no longer owns: their state must be dropped (the new owner rebuilds it). */
   onRevoked(partitions: ReadonlyArray<PartitionId>): Promise<void>;
-  onBatch(batch: SourceBatch): Promise<void>;
+  /** Resolves once the batch is decoded and in its windows (not yet durable: see `Source.commit`). */
+  onBatch(batch: SourceBatch): Promise<BatchOutcome>;
+}
+
+/** What became of a batch's records: HTTP ingest answers with it. */
+export interface BatchOutcome {
+  readonly accepted: number;
+  /** Records that went to the dead letters (the first ones, with their reason; `rejectedCount` counts all). */
+  readonly rejected: ReadonlyArray<{ readonly origin: string; readonly reasonCode: string; readonly reason: string }>;
+  readonly rejectedCount: number;
+  /** Set when no message of the batch could be decoded at all (bad JSON body, not an Arrow stream): HTTP 400. */
+  readonly bodyError?: string;
 }
 
 export interface Source {

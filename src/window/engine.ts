@@ -1,0 +1,476 @@
+/**
+ * The window stage: routes records into per-model (and per-segment) windows, tracks event-time progress per
+ * partition, decides what is late, says which windows are due for a report, and which source offsets may be
+ * committed. It does no I/O: the pipeline feeds it records and acts on what it returns.
+ *
+ * Time. Each partition's progress is the newest event time seen on it; the stream's event time is the minimum
+ * over the partitions that carry data and are not idle (the slowest partition holds it back). A model's watermark
+ * trails that by its `watermarkDelayMs`. A window is reported when the watermark passes its end, and kept for
+ * `allowedLatenessMs` more: a record arriving in that time joins it and the report is issued again (the version
+ * is the window's row count, so the newest report wins and a repeated one replaces itself). A record whose every
+ * window is past that is late. A stream quiet for the idle timeout reports its open windows early.
+ *
+ * Checkpoints. A partition may be committed up to the first offset still held by a window that can change (open,
+ * or within its lateness); the metadata stored with the commit records how far the partition had been read and
+ * the stream's event time then. A restart (or a new owner after a rebalance) reads from the committed offset and
+ * replays: records below the recorded read position rebuild the windows they belong to without reporting anything
+ * already reported, and records of windows that were complete then are skipped. So no closed window is lost and
+ * none is reported twice with different content.
+ */
+import { createHash } from 'node:crypto';
+import type { Checkpoint, PartitionId, StreamRecord } from '../core/stream.js';
+import type { WindowKey } from '../core/store.js';
+import type { Table } from '../core/table.js';
+import { appendRow, bufferTable, createBuffer, timeRange, type BufferColumnSpec, type RowBuffer } from './buffer.js';
+import { windowsFor, type WindowSpec } from './spec.js';
+
+/** What the window stage must know about a model. */
+export interface WindowModel {
+  readonly spec: WindowSpec;
+  /** The model's features as its window buffers hold them. */
+  readonly columns: ReadonlyArray<BufferColumnSpec>;
+}
+
+export interface EngineOptions {
+  /** A stream with no record for this long (processing time) reports its open windows early; 0 disables. */
+  readonly idleTimeoutMs: number;
+}
+
+interface Replay {
+  /** Records below this offset were read before the checkpoint. */
+  readonly until: bigint;
+  /** The stream's event time when the checkpoint was taken. */
+  readonly eventTime: number;
+  /**
+   * Count windows open then, by route hash: the first offset of their rows in this partition. A replayed record of
+   * a route below that offset (or of a route with no open count window) belonged to a window already reported.
+   * null when there were too many to record, or the metadata predates them (then replayed records rebuild count
+   * windows as they come, which can shift their boundaries: documented limit).
+   */
+  readonly countStarts: ReadonlyMap<string, bigint> | null;
+}
+
+export interface PartitionProgress {
+  /** Newest event time seen (−Infinity before the first record). */
+  maxTs: number;
+  /** Processing time of the last record (for idleness). */
+  lastArrival: number;
+  /** The next offset to read (−1 before the first record). */
+  next: bigint;
+  replay: Replay | null;
+  /** The last checkpoint made durable, where a rewind goes. */
+  committed: Checkpoint | null;
+}
+
+export interface OpenWindow {
+  /** State key: the route and the bounds (`count` windows: the route alone). */
+  readonly id: string;
+  readonly model: string;
+  readonly segment: Readonly<Record<string, string>>;
+  /** Time windows: fixed bounds. Count windows: NaN until reported. */
+  readonly start: number;
+  readonly end: number;
+  readonly count: boolean;
+  readonly rows: RowBuffer;
+  /** For each partition that contributed a row: the smallest offset among those rows. */
+  readonly firstOffsets: Map<PartitionId, bigint>;
+  /** Rows covered by the last report (0: not reported yet). */
+  reported: number;
+  /** Whether the window has been reported (or was, before a restart). */
+  closed: boolean;
+  /** The model and segment (JSON): what count windows are kept by. */
+  readonly route: string;
+}
+
+/** The whole state of the window stage: a plain value, changed only by the functions of this module. */
+export interface WindowState {
+  readonly options: EngineOptions;
+  readonly partitions: Map<PartitionId, PartitionProgress>;
+  readonly windows: Map<string, OpenWindow>;
+  /** The stream's event time (see the module comment); never decreases while partitions are owned. */
+  eventTime: number;
+}
+
+export function createWindowState(options: EngineOptions): WindowState {
+  return { options, partitions: new Map(), windows: new Map(), eventTime: -Infinity };
+}
+
+/** A window due for a report. */
+export interface DueWindow {
+  readonly key: WindowKey;
+  /** The window's rows at the time of the report. */
+  readonly table: Table;
+  /** The report's version: the number of rows it covers. */
+  readonly version: number;
+  /** True when the window will not change any more (dropped from state). */
+  readonly final: boolean;
+  /** Why now: the watermark passed its end, a late record updated it, the stream went idle, a count filled up. */
+  readonly cause: 'watermark' | 'late_update' | 'idle' | 'count' | 'flush';
+  /** Per partition, the first offset among the window's rows: kept uncommitted until the report is written. */
+  readonly offsets: ReadonlyMap<PartitionId, bigint>;
+}
+
+export interface LateRecord {
+  readonly record: StreamRecord;
+  readonly offset: bigint;
+  readonly reason: string;
+}
+
+/** The JSON stored with a commit. */
+interface CheckpointMetadata {
+  readonly v: 1;
+  /** The partition's read position then (decimal). */
+  readonly hi: string;
+  /** The stream's event time then (null: none yet). */
+  readonly et: number | null;
+  /** Count windows open then (see Replay.countStarts): route hash -> first offset (decimal). */
+  readonly cw?: Readonly<Record<string, string>>;
+}
+
+/** Open count windows recorded per checkpoint at most (Kafka's default metadata limit is 4096 bytes). */
+const MAX_COUNT_STARTS = 100;
+
+function routeHash(route: string): string {
+  return createHash('sha256').update(route).digest('hex').slice(0, 12);
+}
+
+/** A route: one model, one segment. Unambiguous for any names (JSON of the pair). */
+function routeOf(record: StreamRecord): string {
+  const seg = Object.keys(record.segment).sort().map((k) => [k, record.segment[k]]);
+  return JSON.stringify([record.model, seg]);
+}
+
+/** Deterministic identity of a window report, for ids of drift events and dead letters: 16 hex digits. */
+export function windowId(key: WindowKey): string {
+  const seg = Object.keys(key.segment).sort().map((k) => [k, key.segment[k]]);
+  return createHash('sha256').update(JSON.stringify([key.model, seg, key.start, key.end])).digest('hex').slice(0, 16);
+}
+
+/** Event time used for a partition's lateness decisions, and its share in the stream's event time. */
+function effectiveTime(p: PartitionProgress): number {
+  return p.replay !== null && p.replay.eventTime < p.maxTs ? p.replay.eventTime : p.maxTs;
+}
+
+/** Recomputes the stream's event time: the slowest partition that has data and is not idle. */
+function updateEventTime(state: WindowState, now: number | null): void {
+  let min = Infinity;
+  for (const p of state.partitions.values()) {
+    if (p.maxTs === -Infinity) continue;
+    if (now !== null && state.options.idleTimeoutMs > 0 && now - p.lastArrival >= state.options.idleTimeoutMs) continue;
+    const t = effectiveTime(p);
+    if (t < min) min = t;
+  }
+  if (min !== Infinity && min > state.eventTime) state.eventTime = min;
+}
+
+/** Takes ownership of a partition, resuming from its checkpoint (null: from wherever the source starts). */
+export function assignPartition(state: WindowState, partition: PartitionId, checkpoint: Checkpoint | null): void {
+  const meta = checkpoint ? parseMetadata(checkpoint.metadata) : null;
+  const replay: Replay | null =
+    meta && BigInt(meta.hi) > checkpoint!.offset
+      ? {
+          until: BigInt(meta.hi),
+          eventTime: meta.et ?? -Infinity,
+          countStarts: meta.cw ? new Map(Object.entries(meta.cw).map(([k, v]) => [k, BigInt(v)])) : null,
+        }
+      : null;
+  state.partitions.set(partition, {
+    maxTs: meta?.et ?? -Infinity,
+    lastArrival: -Infinity,
+    next: checkpoint ? checkpoint.offset : -1n,
+    replay,
+    committed: checkpoint,
+  });
+  updateEventTime(state, null);
+}
+
+function parseMetadata(text: string): CheckpointMetadata | null {
+  try {
+    const m = JSON.parse(text) as Partial<CheckpointMetadata>;
+    if (m && m.v === 1 && typeof m.hi === 'string' && /^-?\d+$/.test(m.hi) && (m.et === null || typeof m.et === 'number')) {
+      const cw = m.cw && typeof m.cw === 'object' && Object.values(m.cw).every((v) => typeof v === 'string' && /^\d+$/.test(v)) ? m.cw : undefined;
+      return { v: 1, hi: m.hi, et: m.et ?? null, ...(cw ? { cw } : {}) };
+    }
+  } catch {
+    // Not ours (committed by another tool): start as if there were no metadata.
+  }
+  return null;
+}
+
+/**
+ * Gives up partitions (a rebalance moved them, or the source stopped). Their windows are dropped; a window that
+ * also held rows of a partition still owned takes those rows with it, so such partitions are reset to their last
+ * checkpoint and returned: the caller rewinds the source there and their windows are rebuilt by replay.
+ */
+export function revokePartitions(state: WindowState, revoked: ReadonlyArray<PartitionId>): Checkpoint[] {
+  const closure = new Set(revoked);
+  let grew = true;
+  while (grew) {
+    grew = false;
+    for (const w of state.windows.values()) {
+      const parts = [...w.firstOffsets.keys()];
+      if (parts.some((p) => closure.has(p)) && parts.some((p) => !closure.has(p))) {
+        for (const p of parts) closure.add(p);
+        grew = true;
+      }
+    }
+  }
+  for (const [id, w] of state.windows) {
+    if ([...w.firstOffsets.keys()].some((p) => closure.has(p))) state.windows.delete(id);
+  }
+  const rewind: Checkpoint[] = [];
+  for (const p of closure) {
+    const progress = state.partitions.get(p);
+    if (!progress) continue;
+    state.partitions.delete(p);
+    if (!revoked.includes(p)) {
+      const cp = progress.committed ?? { partition: p, offset: 0n, metadata: '' };
+      assignPartition(state, p, cp);
+      rewind.push(cp);
+    }
+  }
+  return rewind;
+}
+
+/**
+ * Adds a partition's records (in offset order) to their windows. Returns the records that came too late for every
+ * window they belong to. `now` is the processing time (for idleness).
+ */
+export function addRecords(
+  state: WindowState,
+  modelOf: (model: string) => WindowModel | undefined,
+  partition: PartitionId,
+  records: ReadonlyArray<{ readonly record: StreamRecord; readonly offset: bigint }>,
+  now: number,
+): { late: LateRecord[]; due: DueWindow[] } {
+  let p = state.partitions.get(partition);
+  if (!p) {
+    assignPartition(state, partition, null);
+    p = state.partitions.get(partition)!;
+  }
+  const late: LateRecord[] = [];
+  const due: DueWindow[] = [];
+  for (const { record, offset } of records) {
+    const model = modelOf(record.model);
+    if (!model) continue;
+    if (offset >= p.next) p.next = offset + 1n;
+    p.lastArrival = now;
+    const replaying = p.replay !== null && offset < p.replay.until;
+    if (p.replay !== null && !replaying) p.replay = null;
+    if (record.ts > p.maxTs) {
+      const wasMin = effectiveTime(p) <= state.eventTime || state.eventTime === -Infinity;
+      p.maxTs = record.ts;
+      if (wasMin) updateEventTime(state, null);
+    }
+    const route = routeOf(record);
+    if (model.spec.shape.type === 'count') {
+      if (replaying && p.replay!.countStarts !== null) {
+        const start = p.replay!.countStarts.get(routeHash(route));
+        if (start === undefined || offset < start) continue;
+      }
+      const filled = addToCountWindow(state, model, route, record, partition, offset);
+      if (filled) due.push(filled);
+      continue;
+    }
+    const decisionTime = (replaying ? p.replay!.eventTime : state.eventTime) - model.spec.watermarkDelayMs;
+    let accepted = 0;
+    let lastEnd = 0;
+    for (const b of windowsFor(model.spec.shape, record.ts)) {
+      const id = `${route}|${b.start}|${b.end}`;
+      // Decided per record, whatever the batch boundaries: past its lateness a window takes nothing more, even
+      // when it is still in state (it is dropped at the next `advance`).
+      if (b.end + model.spec.allowedLatenessMs <= decisionTime) {
+        lastEnd = b.end;
+        continue;
+      }
+      let w = state.windows.get(id);
+      if (!w) {
+        w = newWindow(id, route, record, b.start, b.end, false, model);
+        state.windows.set(id, w);
+      }
+      appendRow(w.rows, record.ts, record.features);
+      noteOffset(w, partition, offset);
+      if (replaying && b.end <= decisionTime) {
+        // Reported before the restart with every row read so far: do not report it again for these rows.
+        w.closed = true;
+        w.reported = w.rows.length;
+      }
+      accepted++;
+    }
+    if (accepted === 0 && !replaying) {
+      late.push({
+        record,
+        offset,
+        reason:
+          `event time ${new Date(record.ts).toISOString()} is too late: its window ended ${new Date(lastEnd).toISOString()} ` +
+          `and closed for good at watermark ${new Date(decisionTime).toISOString()} (allowed lateness ${model.spec.allowedLatenessMs} ms)`,
+      });
+    }
+  }
+  return { late, due };
+}
+
+function newWindow(id: string, route: string, record: StreamRecord, start: number, end: number, count: boolean, model: WindowModel): OpenWindow {
+  return {
+    id,
+    route,
+    model: record.model,
+    segment: record.segment,
+    start,
+    end,
+    count,
+    rows: createBuffer(model.columns),
+    firstOffsets: new Map(),
+    reported: 0,
+    closed: false,
+  };
+}
+
+function noteOffset(w: OpenWindow, partition: PartitionId, offset: bigint): void {
+  const first = w.firstOffsets.get(partition);
+  if (first === undefined || offset < first) w.firstOffsets.set(partition, offset);
+}
+
+function addToCountWindow(
+  state: WindowState,
+  model: WindowModel,
+  route: string,
+  record: StreamRecord,
+  partition: PartitionId,
+  offset: bigint,
+): DueWindow | null {
+  const shape = model.spec.shape as { readonly type: 'count'; readonly count: number };
+  const id = `${route}|count`;
+  let w = state.windows.get(id);
+  if (!w) {
+    w = newWindow(id, route, record, NaN, NaN, true, model);
+    state.windows.set(id, w);
+  }
+  appendRow(w.rows, record.ts, record.features);
+  noteOffset(w, partition, offset);
+  if (w.rows.length < shape.count) return null;
+  state.windows.delete(id);
+  return report(w, 'count', true);
+}
+
+/** The report of a window as it stands. Count windows get their bounds from their rows' event times. */
+function report(w: OpenWindow, cause: DueWindow['cause'], final: boolean): DueWindow {
+  let { start, end } = w;
+  if (w.count) {
+    const r = timeRange(w.rows);
+    start = r.min;
+    end = r.max + 1;
+  }
+  const key: WindowKey = { model: w.model, segment: w.segment, start, end };
+  w.reported = w.rows.length;
+  w.closed = true;
+  return {
+    key,
+    table: bufferTable(w.rows, `window ${w.model} ${new Date(start).toISOString()}`),
+    version: w.rows.length,
+    final,
+    cause,
+    offsets: new Map(w.firstOffsets),
+  };
+}
+
+/**
+ * Moves time on: reports windows the watermark has passed, re-reports windows that late records changed, drops
+ * windows past their lateness, and, when every partition has been quiet for the idle timeout, reports what is
+ * open. Call after each batch and periodically (for idleness).
+ */
+export function advance(state: WindowState, modelOf: (model: string) => WindowModel | undefined, now: number): DueWindow[] {
+  updateEventTime(state, now);
+  const idle = isIdle(state, now);
+  const due: DueWindow[] = [];
+  for (const [id, w] of state.windows) {
+    const model = modelOf(w.model);
+    if (w.count) {
+      if (idle) {
+        state.windows.delete(id);
+        due.push(report(w, 'idle', true));
+      }
+      continue;
+    }
+    const watermark = state.eventTime - (model?.spec.watermarkDelayMs ?? 0);
+    const expired = w.end + (model?.spec.allowedLatenessMs ?? 0) <= watermark;
+    if (!w.closed && w.end <= watermark) due.push(report(w, 'watermark', expired));
+    else if (w.closed && w.rows.length > w.reported) due.push(report(w, 'late_update', expired));
+    else if (!w.closed && idle) due.push(report(w, 'idle', false));
+    if (expired || !model) state.windows.delete(id);
+  }
+  return due;
+}
+
+function isIdle(state: WindowState, now: number): boolean {
+  if (state.options.idleTimeoutMs <= 0 || state.windows.size === 0) return false;
+  for (const p of state.partitions.values()) {
+    if (p.replay !== null) return false;
+    if (p.lastArrival !== -Infinity && now - p.lastArrival < state.options.idleTimeoutMs) return false;
+  }
+  return true;
+}
+
+/** Reports every open window and empties the state: the end of a finite input (file replay). */
+export function flushAll(state: WindowState): DueWindow[] {
+  const due: DueWindow[] = [];
+  for (const w of state.windows.values()) {
+    if (!w.closed || w.rows.length > w.reported) due.push(report(w, 'flush', true));
+  }
+  state.windows.clear();
+  return due;
+}
+
+/**
+ * What may be committed now, per owned partition that has read something: the first offset a window that can
+ * still change needs (or the read position when none does), with the metadata a restart replays by.
+ */
+export function checkpoints(state: WindowState): Checkpoint[] {
+  const out: Checkpoint[] = [];
+  for (const [partition, p] of state.partitions) {
+    if (p.next < 0n) continue;
+    let offset = p.next;
+    for (const w of state.windows.values()) {
+      const first = w.firstOffsets.get(partition);
+      if (first !== undefined && first < offset) offset = first;
+    }
+    // While replaying, the read position recorded before the restart still stands.
+    const hi = p.replay !== null && p.replay.until > p.next ? p.replay.until : p.next;
+    const et = p.replay !== null ? p.replay.eventTime : state.eventTime;
+    const meta: CheckpointMetadata = { v: 1, hi: hi.toString(), et: Number.isFinite(et) ? et : null, ...countStarts(state, partition, p) };
+    out.push({ partition, offset, metadata: JSON.stringify(meta) });
+  }
+  return out;
+}
+
+/** The open count windows holding rows of a partition, for its checkpoint (see Replay.countStarts). */
+function countStarts(state: WindowState, partition: PartitionId, p: PartitionProgress): { cw?: Record<string, string> } {
+  const cw: Record<string, string> = {};
+  let n = 0;
+  for (const w of state.windows.values()) {
+    const first = w.count ? w.firstOffsets.get(partition) : undefined;
+    if (first === undefined) continue;
+    if (++n > MAX_COUNT_STARTS) return {};
+    cw[routeHash(w.route)] = first.toString();
+  }
+  // Still replaying: windows of the old checkpoint not rebuilt yet must not be forgotten.
+  if (p.replay?.countStarts) {
+    for (const [h, o] of p.replay.countStarts) if (!(h in cw) && o >= p.next) cw[h] = o.toString();
+  }
+  return { cw };
+}
+
+/** Records that these checkpoints are durable (where a later rewind goes). */
+export function checkpointsCommitted(state: WindowState, committed: ReadonlyArray<Checkpoint>): void {
+  for (const cp of committed) {
+    const p = state.partitions.get(cp.partition);
+    if (p) p.committed = cp;
+  }
+}
+
+/** Rows held in windows, for memory accounting and backpressure. */
+export function bufferedRows(state: WindowState): number {
+  let n = 0;
+  for (const w of state.windows.values()) n += w.rows.length;
+  return n;
+}

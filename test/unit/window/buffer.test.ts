@@ -1,0 +1,56 @@
+import { describe, expect, it } from 'vitest';
+import { appendRow, bufferTable, createBuffer, restoreBuffer, snapshotBuffer } from '../../../src/window/buffer.js';
+
+describe('window row buffers', () => {
+  const columns = [
+    { name: 'temp', kind: 'number' as const },
+    { name: 'shift', kind: 'number' as const, integer: true },
+    { name: 'line', kind: 'category' as const, dtype: 'string' as const },
+    { name: 'ok', kind: 'category' as const, dtype: 'boolean' as const },
+  ];
+
+  it('holds rows column by column, missing keys as missing values, and grows past its capacity', () => {
+    const b = createBuffer(columns, 2);
+    for (let i = 0; i < 100; i++) appendRow(b, 1000 + i, { temp: i / 2, shift: i % 3, line: i % 2 ? 'A' : 'B', ok: i % 5 === 0 });
+    appendRow(b, 2000, { temp: null });
+    const t = bufferTable(b, 'w');
+    expect(t.rowCount).toBe(101);
+    const [temp, shift, line, ok] = t.columns;
+    expect(temp!.kind === 'number' && Array.from(temp.values.subarray(98))).toEqual([49, 49.5, NaN]);
+    expect(shift!.kind === 'number' && shift.integer).toBe(true);
+    expect(line!.kind === 'category' && line.values.slice(0, 3)).toEqual(['B', 'A', 'B']);
+    expect(line!.kind === 'category' && line.values[100]).toBe(null);
+    expect(ok!.kind === 'category' && [ok.values[0], ok.values[1], ok.dtype]).toEqual(['true', 'false', 'boolean']);
+  });
+
+  it('keeps a table taken earlier unchanged while rows are appended', () => {
+    const b = createBuffer(columns, 2);
+    appendRow(b, 1, { temp: 1 });
+    const before = bufferTable(b, 'w');
+    for (let i = 0; i < 10; i++) appendRow(b, 2, { temp: 99 });
+    expect(before.rowCount).toBe(1);
+    expect(before.columns[0]!.kind === 'number' && Array.from(before.columns[0].values)).toEqual([1]);
+  });
+
+  it('turns a number column into text when a categorical value is not a number, keeping earlier values', () => {
+    const b = createBuffer([{ name: 'shift', kind: 'number' }]);
+    appendRow(b, 1, { shift: 1 });
+    appendRow(b, 2, { shift: '2' });
+    appendRow(b, 3, { shift: 'night' });
+    appendRow(b, 4, { shift: 3 });
+    const c = bufferTable(b, 'w').columns[0]!;
+    expect(c.kind).toBe('category');
+    expect(c.values).toEqual(['1', '2', 'night', '3']);
+  });
+
+  it('round-trips through its JSON snapshot, NaN and infinities included', () => {
+    const b = createBuffer(columns);
+    appendRow(b, 5, { temp: Infinity, shift: NaN, line: 'x', ok: true });
+    appendRow(b, 6, { temp: -Infinity, shift: 2, line: null, ok: false });
+    const snap = JSON.parse(JSON.stringify(snapshotBuffer(b)));
+    const back = restoreBuffer(snap);
+    expect(bufferTable(back, 'w')).toEqual(bufferTable(b, 'w'));
+    appendRow(back, 7, { temp: 1, line: 'x' });
+    expect(bufferTable(back, 'w').columns[2]!.values).toEqual(['x', null, 'x']);
+  });
+});

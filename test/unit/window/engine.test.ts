@@ -1,0 +1,290 @@
+import { describe, expect, it } from 'vitest';
+import type { Checkpoint, StreamRecord } from '../../../src/core/stream.js';
+import {
+  addRecords,
+  advance,
+  assignPartition,
+  checkpoints,
+  checkpointsCommitted,
+  createWindowState,
+  flushAll,
+  revokePartitions,
+  type DueWindow,
+  type WindowModel,
+  type WindowState,
+} from '../../../src/window/engine.js';
+import { windowsFor, type WindowShape } from '../../../src/window/spec.js';
+import { seededRandom } from '../../../src/stats/reservoir.js';
+
+const MIN = 60_000;
+const T0 = Date.UTC(2026, 10, 20);
+
+function model(shape: WindowShape, delay = 0, lateness = 0): WindowModel {
+  return { spec: { shape, watermarkDelayMs: delay, allowedLatenessMs: lateness }, columns: [{ name: 'x', kind: 'number' }] };
+}
+
+function rec(ts: number, x: number, m = 'm', segment: Record<string, string> = {}): StreamRecord {
+  return { model: m, ts, kind: 'telemetry', segment, features: { x } };
+}
+
+function feed(state: WindowState, wm: WindowModel, partition: string, items: Array<[bigint, StreamRecord]>, now = 0) {
+  const r = addRecords(state, () => wm, partition, items.map(([offset, record]) => ({ record, offset })), now);
+  return { late: r.late, due: [...r.due, ...advance(state, () => wm, now)] };
+}
+
+function values(d: DueWindow): number[] {
+  const c = d.table.columns[0]!;
+  return c.kind === 'number' ? Array.from(c.values) : [];
+}
+
+describe('window assignment', () => {
+  it('puts a time in one tumbling window, half-open, also before 1970', () => {
+    expect(windowsFor({ type: 'tumbling', sizeMs: 10 }, 25)).toEqual([{ start: 20, end: 30 }]);
+    expect(windowsFor({ type: 'tumbling', sizeMs: 10 }, 30)).toEqual([{ start: 30, end: 40 }]);
+    expect(windowsFor({ type: 'tumbling', sizeMs: 10 }, -1)).toEqual([{ start: -10, end: 0 }]);
+  });
+
+  it('puts a time in size/slide hopping windows', () => {
+    expect(windowsFor({ type: 'hopping', sizeMs: 30, slideMs: 10 }, 25)).toEqual([
+      { start: 0, end: 30 },
+      { start: 10, end: 40 },
+      { start: 20, end: 50 },
+    ]);
+    // slide that does not divide size
+    const ws = windowsFor({ type: 'hopping', sizeMs: 25, slideMs: 10 }, 25);
+    for (const w of ws) expect(w.start <= 25 && 25 < w.end).toBe(true);
+    expect(ws.map((w) => w.start)).toEqual([10, 20]);
+  });
+});
+
+describe('event-time windows', () => {
+  it('reports a window when the watermark passes its end, with every row of it', () => {
+    const wm = model({ type: 'tumbling', sizeMs: MIN }, 1000);
+    const s = createWindowState({ idleTimeoutMs: 0 });
+    const a = feed(s, wm, 'p', [
+      [0n, rec(T0 + 10, 1)],
+      [1n, rec(T0 + 20, 2)],
+      [2n, rec(T0 + MIN + 5, 3)], // next window; watermark = T0+MIN+5-1000 < T0+MIN
+    ]);
+    expect(a.due).toEqual([]);
+    const b = feed(s, wm, 'p', [[3n, rec(T0 + MIN + 1000, 4)]]);
+    expect(b.due).toHaveLength(1);
+    expect(b.due[0]!.key).toEqual({ model: 'm', segment: {}, start: T0, end: T0 + MIN });
+    expect(values(b.due[0]!)).toEqual([1, 2]);
+    expect(b.due[0]!.version).toBe(2);
+    expect(b.due[0]!.cause).toBe('watermark');
+  });
+
+  it('updates a reported window with a record within the lateness, and dead-letters one after it', () => {
+    const wm = model({ type: 'tumbling', sizeMs: MIN }, 0, 30_000);
+    const s = createWindowState({ idleTimeoutMs: 0 });
+    feed(s, wm, 'p', [[0n, rec(T0 + 1, 1)]]);
+    const closed = feed(s, wm, 'p', [[1n, rec(T0 + MIN + 1, 2)]]);
+    expect(closed.due.map((d) => d.version)).toEqual([1]);
+    const update = feed(s, wm, 'p', [[2n, rec(T0 + 500, 9)]]);
+    expect(update.late).toEqual([]);
+    expect(update.due).toHaveLength(1);
+    expect(update.due[0]!.cause).toBe('late_update');
+    expect(update.due[0]!.version).toBe(2);
+    expect(values(update.due[0]!)).toEqual([1, 9]);
+    // watermark passes end + lateness: the window is final and dropped; a record for it is late
+    const expire = feed(s, wm, 'p', [[3n, rec(T0 + MIN + 30_000, 3)]]);
+    expect(expire.due).toEqual([]);
+    expect(s.windows.size).toBe(1);
+    const late = feed(s, wm, 'p', [[4n, rec(T0 + 2, 5)]]);
+    expect(late.late).toHaveLength(1);
+    expect(late.late[0]!.reason).toMatch(/too late/);
+  });
+
+  it('holds the watermark back by the slowest partition', () => {
+    const wm = model({ type: 'tumbling', sizeMs: MIN });
+    const s = createWindowState({ idleTimeoutMs: 0 });
+    feed(s, wm, 'a', [[0n, rec(T0 + 1, 1)]]);
+    feed(s, wm, 'b', [[0n, rec(T0 + 2, 2)]]);
+    expect(feed(s, wm, 'a', [[1n, rec(T0 + 5 * MIN, 3)]]).due).toEqual([]);
+    const d = feed(s, wm, 'b', [[1n, rec(T0 + MIN + 1, 4)]]).due;
+    expect(d).toHaveLength(1);
+    expect(values(d[0]!)).toEqual([1, 2]);
+  });
+
+  it('keeps windows apart per segment', () => {
+    const wm = model({ type: 'tumbling', sizeMs: MIN });
+    const s = createWindowState({ idleTimeoutMs: 0 });
+    feed(s, wm, 'p', [
+      [0n, rec(T0 + 1, 1, 'm', { lot_id: 'A' })],
+      [1n, rec(T0 + 2, 2, 'm', { lot_id: 'B' })],
+      [2n, rec(T0 + 3, 3, 'm', { lot_id: 'A' })],
+    ]);
+    const d = feed(s, wm, 'p', [[3n, rec(T0 + MIN, 0, 'm', { lot_id: 'A' })]]).due;
+    expect(d.map((x) => [x.key.segment['lot_id'], values(x)])).toEqual([
+      ['A', [1, 3]],
+      ['B', [2]],
+    ]);
+  });
+
+  it('puts a record in every hopping window it falls into', () => {
+    const wm = model({ type: 'hopping', sizeMs: 2 * MIN, slideMs: MIN });
+    const s = createWindowState({ idleTimeoutMs: 0 });
+    const d = [
+      ...feed(s, wm, 'p', [
+        [0n, rec(T0 + 10, 1)],
+        [1n, rec(T0 + MIN + 10, 2)],
+      ]).due,
+      ...feed(s, wm, 'p', [[2n, rec(T0 + 3 * MIN, 3)]]).due,
+    ];
+    const byStart = new Map(d.map((x) => [x.key.start, values(x)]));
+    expect(byStart.get(T0 - MIN)).toEqual([1]);
+    expect(byStart.get(T0)).toEqual([1, 2]);
+    expect(byStart.get(T0 + MIN)).toEqual([2]);
+  });
+
+  it('reports open windows early when every partition has been idle, and a later record updates them', () => {
+    const wm = model({ type: 'tumbling', sizeMs: MIN }, 0, 10 * MIN);
+    const s = createWindowState({ idleTimeoutMs: 5000 });
+    feed(s, wm, 'p', [[0n, rec(T0 + 1, 1)]], 1000);
+    expect(advance(s, () => wm, 5999)).toEqual([]);
+    const idle = advance(s, () => wm, 6000);
+    expect(idle.map((d) => [d.cause, d.version])).toEqual([['idle', 1]]);
+    expect(advance(s, () => wm, 7000)).toEqual([]);
+    const later = feed(s, wm, 'p', [[1n, rec(T0 + 2, 2)]], 8000);
+    expect(later.due.map((d) => [d.cause, d.version])).toEqual([['late_update', 2]]);
+  });
+});
+
+describe('count windows', () => {
+  it('reports every N records of a model, bounded by their event times', () => {
+    const wm = model({ type: 'count', count: 3 });
+    const s = createWindowState({ idleTimeoutMs: 0 });
+    const d = feed(s, wm, 'p', [
+      [0n, rec(T0 + 5, 1)],
+      [1n, rec(T0 + 1, 2)],
+      [2n, rec(T0 + 9, 3)],
+      [3n, rec(T0 + 10, 4)],
+    ]).due;
+    expect(d).toHaveLength(1);
+    expect(d[0]!.key.start).toBe(T0 + 1);
+    expect(d[0]!.key.end).toBe(T0 + 10);
+    expect(values(d[0]!)).toEqual([1, 2, 3]);
+    expect(checkpoints(s)[0]!.offset).toBe(3n);
+    expect(flushAll(s).map(values)).toEqual([[4]]);
+  });
+});
+
+describe('checkpoints', () => {
+  it('commits up to the first offset an open window still needs', () => {
+    const wm = model({ type: 'tumbling', sizeMs: MIN });
+    const s = createWindowState({ idleTimeoutMs: 0 });
+    feed(s, wm, 'p', [
+      [10n, rec(T0 + 1, 1)],
+      [11n, rec(T0 + MIN + 1, 2)],
+    ]);
+    expect(checkpoints(s)[0]!.offset).toBe(11n);
+    feed(s, wm, 'p', [[12n, rec(T0 + 2 * MIN, 3)]]);
+    expect(checkpoints(s)[0]!.offset).toBe(12n);
+    expect(JSON.parse(checkpoints(s)[0]!.metadata)).toEqual({ v: 1, hi: "13", et: T0 + 2 * MIN, cw: {} });
+  });
+});
+
+/**
+ * Crash equivalence: a seeded stream with out-of-order and late records is processed without interruption, and
+ * again with a crash after a random batch (state lost; restart from the last commit, replaying). The final report
+ * of every window, and the late set, must be the same; no (window, version) may be reported with other content.
+ */
+describe('restart from a checkpoint', () => {
+  function stream(seed: number, n: number): Array<[bigint, StreamRecord]> {
+    const rnd = seededRandom(seed);
+    const out: Array<[bigint, StreamRecord]> = [];
+    let t = T0;
+    for (let i = 0; i < n; i++) {
+      t += Math.floor(rnd() * 4000);
+      const jitter = rnd() < 0.1 ? -Math.floor(rnd() * 3 * MIN) : 0; // some out of order, some late
+      out.push([BigInt(i), rec(t + jitter, i, rnd() < 0.5 ? 'a' : 'b', { lot: rnd() < 0.5 ? 'L1' : 'L2' })]);
+    }
+    return out;
+  }
+
+  type Reports = Map<string, Map<number, string>>;
+  function collect(into: Reports, due: DueWindow[]): void {
+    for (const d of due) {
+      const k = JSON.stringify(d.key);
+      const versions = into.get(k) ?? new Map<number, string>();
+      const content = JSON.stringify(values(d));
+      const seen = versions.get(d.version);
+      if (seen !== undefined && seen !== content) throw new Error(`window ${k} version ${d.version} reported with other content`);
+      versions.set(d.version, content);
+      into.set(k, versions);
+    }
+  }
+  function finals(r: Reports): Map<string, string> {
+    const out = new Map<string, string>();
+    for (const [k, v] of r) out.set(k, v.get(Math.max(...v.keys()))!);
+    return out;
+  }
+
+  function run(items: Array<[bigint, StreamRecord]>, wm: WindowModel, batch: number, crashAfter: number | null) {
+    const reports: Reports = new Map();
+    const late = new Set<bigint>();
+    let s = createWindowState({ idleTimeoutMs: 0 });
+    assignPartition(s, 'p', null);
+    let committed: Checkpoint | null = null;
+    let i = 0;
+    let batches = 0;
+    let crashed = false;
+    while (i < items.length) {
+      const chunk = items.slice(i, i + batch);
+      const r = feed(s, wm, 'p', chunk);
+      for (const l of r.late) late.add(l.offset);
+      collect(reports, r.due);
+      i += chunk.length;
+      const cps = checkpoints(s);
+      checkpointsCommitted(s, cps);
+      committed = cps[0] ?? committed;
+      batches++;
+      if (!crashed && crashAfter !== null && batches === crashAfter) {
+        crashed = true;
+        s = createWindowState({ idleTimeoutMs: 0 });
+        assignPartition(s, 'p', committed);
+        i = Number(committed!.offset);
+      }
+    }
+    collect(reports, flushAll(s));
+    return { finals: finals(reports), late };
+  }
+
+  for (const shape of [
+    { type: 'tumbling', sizeMs: 2 * MIN } as const,
+    { type: 'hopping', sizeMs: 3 * MIN, slideMs: MIN } as const,
+    { type: 'count', count: 17 } as const,
+  ]) {
+    it(`gives the same final reports after a crash (${shape.type})`, () => {
+      const wm = model(shape, 5000, MIN);
+      for (let seed = 1; seed <= 12; seed++) {
+        const items = stream(seed, 400);
+        const base = run(items, wm, 25, null);
+        expect(base.finals.size).toBeGreaterThan(3);
+        for (const crashAfter of [1, 3, 7, 11]) {
+          const again = run(items, wm, 25, crashAfter);
+          expect(again.finals).toEqual(base.finals);
+          expect(again.late).toEqual(base.late);
+        }
+      }
+    });
+  }
+});
+
+describe('partition revocation', () => {
+  it('drops the windows of revoked partitions and rewinds a partition that shared a window with them', () => {
+    const wm = model({ type: 'tumbling', sizeMs: MIN });
+    const s = createWindowState({ idleTimeoutMs: 0 });
+    assignPartition(s, 'a', { partition: 'a', offset: 5n, metadata: '' });
+    assignPartition(s, 'b', { partition: 'b', offset: 7n, metadata: '' });
+    assignPartition(s, 'c', { partition: 'c', offset: 0n, metadata: '' });
+    feed(s, wm, 'a', [[5n, rec(T0 + 1, 1, 'shared')]]);
+    feed(s, wm, 'b', [[7n, rec(T0 + 2, 2, 'shared')]]);
+    feed(s, wm, 'c', [[0n, rec(T0 + 3, 3, 'own')]]);
+    const rewind = revokePartitions(s, ['a']);
+    expect(rewind).toEqual([{ partition: 'b', offset: 7n, metadata: '' }]);
+    expect([...s.windows.values()].map((w) => w.model)).toEqual(['own']);
+    expect([...s.partitions.keys()].sort()).toEqual(['b', 'c']);
+  });
+});

@@ -6,5 +6,7 @@ export default defineConfig({
     // Golden and CLI tests spawn processes and read large fixtures; keep CI well inside its budget.
     testTimeout: 60_000,
     pool: 'forks',
+    // One real Kafka broker for the run (tests: inject('kafkaBrokers')).
+    globalSetup: ['test/kafka/global-setup.ts'],
   },
 });

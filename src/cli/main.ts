@@ -1,6 +1,5 @@
 #!/usr/bin/env node
 import { realpathSync } from 'node:fs';
-import { join, relative, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { InputError, StoreError } from '../core/errors.js';
@@ -14,8 +13,9 @@ import { exitCodeFor, runCompare, toJson, type CompareArgs } from './compare.js'
 import { formatTable } from './format-table.js';
 import { parseColumnType } from './options.js';
 import { addReferenceCommand, withStore } from './reference.js';
+import { addStreamCommands } from './run.js';
+import { ConfigError } from '../config/index.js';
 import { loadReference, ReferenceError } from '../reference/lifecycle.js';
-import { packageRoot } from './package-root.js';
 import { UsageError } from './usage-error.js';
 
 /** Exit codes: 0 no dataset drift (or success), 1 dataset drift, 2 usage or input error, 3 store error. */
@@ -123,35 +123,8 @@ export function buildProgram(io: CliIo, setExit: (code: number) => void): Comman
       setExit(exitCodeFor(result));
     });
 
-  program
-    .command('demo')
-    .description('Run compare on the bundled press telemetry fixtures (a drifted batch) and explain the result.')
-    .addOption(new Option('--format <format>', 'output format').choices(['json', 'table']).default('table'))
-    .action(async (flags: { format: 'json' | 'table' }) => {
-      // Shown relative to where the user stands when that is shorter, as they would type it.
-      const abs = join(packageRoot(), 'fixtures', 'demo');
-      const rel = relative(process.cwd(), abs);
-      const dir = (rel && !rel.startsWith('..') ? rel : abs) + sep;
-      const result = await runCompare({
-        reference: `${dir}reference.csv`,
-        current: `${dir}current.csv`,
-        method: 'auto',
-        columnTypes: {},
-        columns: ['temp_c', 'pressure_bar', 'vibration_mm_s', 'cycle_time_s', 'line', 'shift', 'seal_ok'],
-        driftShare: DEFAULT_DRIFT_SHARE,
-      });
-      out(flags.format === 'json' ? `${JSON.stringify(toJson(result), null, 2)}\n` : formatTable(result));
-      if (flags.format === 'table') {
-        out(
-          `\nThis was: driftwatch compare --reference fixtures/demo/reference.csv --current fixtures/demo/current.csv ` +
-            `--columns ${['temp_c', 'pressure_bar', 'vibration_mm_s', 'cycle_time_s', 'line', 'shift', 'seal_ok'].join(',')}\n` +
-            `compare exits ${exitCodeFor(result)} here (0 no dataset drift, 1 dataset drift, 2 bad input), so it can gate a data pipeline.\n`,
-        );
-      }
-      setExit(0);
-    });
-
   addReferenceCommand(program, { out: io.out, err: io.err, interactive: io.interactive ?? false });
+  addStreamCommands(program, io, setExit);
   return program;
 }
 
@@ -172,7 +145,8 @@ export async function main(argv: string[], io: CliIo = processIo): Promise<numbe
       e instanceof UsageError ||
       e instanceof ColumnTypeError ||
       e instanceof MissingColumnError ||
-      e instanceof ReferenceError
+      e instanceof ReferenceError ||
+      e instanceof ConfigError
     ) {
       io.err(`error: ${e.message}\n`);
       return EXIT_USAGE;

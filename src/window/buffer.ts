@@ -134,6 +134,28 @@ export function appendRow(buf: RowBuffer, ts: number, values: Readonly<Record<st
   buf.length = row + 1;
 }
 
+/** Sets one value of a row already in the buffer (a label that arrived after its prediction). */
+export function setValue(buf: RowBuffer, row: number, column: string, value: FeatureValue): boolean {
+  const i = buf.columns.findIndex((c) => c.name === column);
+  if (i < 0 || row < 0 || row >= buf.length) return false;
+  let b = buf.buffers[i]!;
+  if (b.kind === 'number') {
+    if (value === null) b.values[row] = NaN;
+    else if (typeof value === 'number') b.values[row] = value;
+    else if (typeof value === 'boolean') b.values[row] = value ? 1 : 0;
+    else {
+      const x = value.trim() === '' ? NaN : Number(value);
+      if (Number.isNaN(x)) {
+        b = toText(buf, i);
+        b.codes[row] = codeOf(b, value);
+      } else b.values[row] = x;
+    }
+  } else {
+    b.codes[row] = value === null || value === '' ? -1 : codeOf(b, String(value));
+  }
+  return true;
+}
+
 /**
  * The buffer's rows as a Table (the shape every evaluation takes). Number columns are views of the buffer: later
  * appends never change rows already taken, so a table taken at a window's close stays valid while late rows arrive.

@@ -18,10 +18,10 @@
  * none is reported twice with different content.
  */
 import { createHash } from 'node:crypto';
-import type { Checkpoint, PartitionId, StreamRecord } from '../core/stream.js';
+import type { Checkpoint, FeatureValue, LabelRecord, PartitionId, StreamRecord } from '../core/stream.js';
 import type { WindowKey } from '../core/store.js';
 import type { Table } from '../core/table.js';
-import { appendRow, bufferTable, createBuffer, timeRange, type BufferColumnSpec, type RowBuffer } from './buffer.js';
+import { appendRow, bufferTable, createBuffer, setValue, timeRange, type BufferColumnSpec, type RowBuffer } from './buffer.js';
 import { windowsFor, type WindowSpec } from './spec.js';
 
 /** What the window stage must know about a model. */
@@ -29,7 +29,16 @@ export interface WindowModel {
   readonly spec: WindowSpec;
   /** The model's features as its window buffers hold them. */
   readonly columns: ReadonlyArray<BufferColumnSpec>;
+  /**
+   * Prediction models: the buffer column labels are written to, and how long (event time) a prediction waits for
+   * a label arriving on its own, or a label for its prediction. Absent for telemetry.
+   */
+  readonly labels?: { readonly column: string; readonly joinMs: number };
 }
+
+/** Buffer column names the window stage fills from a prediction's own fields (never features of the data). */
+export const LABEL_COLUMN = '__label';
+export const STATUS_COLUMN = '__status';
 
 export interface EngineOptions {
   /** A stream with no record for this long (processing time) reports its open windows early; 0 disables. */
@@ -74,8 +83,12 @@ export interface OpenWindow {
   readonly rows: RowBuffer;
   /** For each partition that contributed a row: the smallest offset among those rows. */
   readonly firstOffsets: Map<PartitionId, bigint>;
-  /** Rows covered by the last report (0: not reported yet). */
+  /** Rows covered by the last report plus labels joined then (0: not reported yet). */
   reported: number;
+  /** Labels joined to rows after they were added: with the row count, the report's version. */
+  labelsJoined: number;
+  /** Prediction ids of rows still waiting for a label, with their row. */
+  readonly waiting: Map<string, number> | null;
   /** Whether the window has been reported (or was, before a restart). */
   closed: boolean;
   /** The model and segment (JSON): what count windows are kept by. */
@@ -87,12 +100,16 @@ export interface WindowState {
   readonly options: EngineOptions;
   readonly partitions: Map<PartitionId, PartitionProgress>;
   readonly windows: Map<string, OpenWindow>;
+  /** Prediction id -> the windows holding that prediction (a hopping window layout puts it in several). */
+  readonly predictions: Map<string, string[]>;
+  /** Labels that came before their prediction, by prediction id, until the join bound passes. */
+  readonly earlyLabels: Map<string, { readonly label: LabelRecord; readonly partition: PartitionId; readonly offset: bigint }>;
   /** The stream's event time (see the module comment); never decreases while partitions are owned. */
   eventTime: number;
 }
 
 export function createWindowState(options: EngineOptions): WindowState {
-  return { options, partitions: new Map(), windows: new Map(), eventTime: -Infinity };
+  return { options, partitions: new Map(), windows: new Map(), predictions: new Map(), earlyLabels: new Map(), eventTime: -Infinity };
 }
 
 /** A window due for a report. */
@@ -216,8 +233,9 @@ export function revokePartitions(state: WindowState, revoked: ReadonlyArray<Part
     }
   }
   for (const [id, w] of state.windows) {
-    if ([...w.firstOffsets.keys()].some((p) => closure.has(p))) state.windows.delete(id);
+    if ([...w.firstOffsets.keys()].some((p) => closure.has(p))) dropWindow(state, id, w);
   }
+  for (const [id, early] of state.earlyLabels) if (closure.has(early.partition)) state.earlyLabels.delete(id);
   const rewind: Checkpoint[] = [];
   for (const p of closure) {
     const progress = state.partitions.get(p);
@@ -270,6 +288,7 @@ export function addRecords(
       }
       const filled = addToCountWindow(state, model, route, record, partition, offset);
       if (filled) due.push(filled);
+      if (record.id !== undefined) state.earlyLabels.delete(record.id);
       continue;
     }
     const decisionTime = (replaying ? p.replay!.eventTime : state.eventTime) - model.spec.watermarkDelayMs;
@@ -290,13 +309,15 @@ export function addRecords(
       }
       appendRow(w.rows, record.ts, record.features);
       noteOffset(w, partition, offset);
+      awaitLabel(state, w, record, model);
       if (replaying && b.end <= decisionTime) {
         // Reported before the restart with every row read so far: do not report it again for these rows.
         w.closed = true;
-        w.reported = w.rows.length;
+        w.reported = version(w);
       }
       accepted++;
     }
+    if (record.id !== undefined) state.earlyLabels.delete(record.id);
     if (accepted === 0 && !replaying) {
       late.push({
         record,
@@ -322,8 +343,78 @@ function newWindow(id: string, route: string, record: StreamRecord, start: numbe
     rows: createBuffer(model.columns),
     firstOffsets: new Map(),
     reported: 0,
+    labelsJoined: 0,
+    waiting: model.labels ? new Map() : null,
     closed: false,
   };
+}
+
+/** A report's version: rows plus labels joined later, so any change gives a higher one. */
+function version(w: OpenWindow): number {
+  return w.rows.length + w.labelsJoined;
+}
+
+/**
+ * A prediction without its label waits for one (by id); a label that came first is joined at once. Count windows
+ * are reported when full, so only labels that came first reach them.
+ */
+function awaitLabel(state: WindowState, w: OpenWindow, record: StreamRecord, model: WindowModel): void {
+  if (!model.labels || record.kind !== 'prediction' || record.id === undefined || !w.waiting) return;
+  const row = w.rows.length - 1;
+  const early = state.earlyLabels.get(record.id);
+  if (early) {
+    setValue(w.rows, row, model.labels.column, early.label.label);
+    noteOffset(w, early.partition, early.offset);
+    return;
+  }
+  if (record.label !== undefined) return;
+  w.waiting.set(record.id, row);
+  const list = state.predictions.get(record.id);
+  if (list) list.push(w.id);
+  else state.predictions.set(record.id, [w.id]);
+}
+
+/**
+ * Labels that arrive on their own (a labels topic), joined to their predictions by id. A label joined to a window
+ * already reported makes it due again (a new version); a label whose prediction has not come yet waits until the
+ * model's join bound has passed in event time. Labels do not move event time.
+ */
+export function addLabels(
+  state: WindowState,
+  modelOf: (model: string) => WindowModel | undefined,
+  partition: PartitionId,
+  labels: ReadonlyArray<{ readonly label: LabelRecord; readonly offset: bigint }>,
+  now: number,
+): void {
+  let p = state.partitions.get(partition);
+  if (!p) {
+    assignPartition(state, partition, null);
+    p = state.partitions.get(partition)!;
+  }
+  for (const { label, offset } of labels) {
+    if (offset >= p.next) p.next = offset + 1n;
+    p.lastArrival = now;
+    const replaying = p.replay !== null && offset < p.replay.until;
+    if (p.replay !== null && !replaying) p.replay = null;
+    const model = modelOf(label.model);
+    if (!model?.labels) continue;
+    const ids = state.predictions.get(label.id);
+    let joined = false;
+    for (const id of ids ?? []) {
+      const w = state.windows.get(id);
+      const row = w?.waiting?.get(label.id);
+      if (!w || row === undefined) continue;
+      setValue(w.rows, row, model.labels.column, label.label as FeatureValue);
+      w.waiting!.delete(label.id);
+      w.labelsJoined++;
+      noteOffset(w, partition, offset);
+      // Joined before the restart too: the report then already had it.
+      if (replaying && w.closed) w.reported = version(w);
+      joined = true;
+    }
+    state.predictions.delete(label.id);
+    if (!joined) state.earlyLabels.set(label.id, { label, partition, offset });
+  }
 }
 
 function noteOffset(w: OpenWindow, partition: PartitionId, offset: bigint): void {
@@ -348,8 +439,9 @@ function addToCountWindow(
   }
   appendRow(w.rows, record.ts, record.features);
   noteOffset(w, partition, offset);
+  awaitLabel(state, w, record, model);
   if (w.rows.length < shape.count) return null;
-  state.windows.delete(id);
+  dropWindow(state, id, w);
   return report(w, 'count', true);
 }
 
@@ -362,12 +454,12 @@ function report(w: OpenWindow, cause: DueWindow['cause'], final: boolean): DueWi
     end = r.max + 1;
   }
   const key: WindowKey = { model: w.model, segment: w.segment, start, end };
-  w.reported = w.rows.length;
+  w.reported = version(w);
   w.closed = true;
   return {
     key,
     table: bufferTable(w.rows, `window ${w.model} ${new Date(start).toISOString()}`),
-    version: w.rows.length,
+    version: w.reported,
     final,
     cause,
     offsets: new Map(w.firstOffsets),
@@ -387,19 +479,34 @@ export function advance(state: WindowState, modelOf: (model: string) => WindowMo
     const model = modelOf(w.model);
     if (w.count) {
       if (idle) {
-        state.windows.delete(id);
+        dropWindow(state, id, w);
         due.push(report(w, 'idle', true));
       }
       continue;
     }
     const watermark = state.eventTime - (model?.spec.watermarkDelayMs ?? 0);
-    const expired = w.end + (model?.spec.allowedLatenessMs ?? 0) <= watermark;
+    // Prediction windows stay until labels can no longer join them.
+    const keep = Math.max(model?.spec.allowedLatenessMs ?? 0, model?.labels?.joinMs ?? 0);
+    const expired = w.end + keep <= watermark;
     if (!w.closed && w.end <= watermark) due.push(report(w, 'watermark', expired));
-    else if (w.closed && w.rows.length > w.reported) due.push(report(w, 'late_update', expired));
+    else if (w.closed && version(w) > w.reported) due.push(report(w, 'late_update', expired));
     else if (!w.closed && idle) due.push(report(w, 'idle', false));
-    if (expired || !model) state.windows.delete(id);
+    if (expired || !model) dropWindow(state, id, w);
+  }
+  for (const [id, early] of state.earlyLabels) {
+    const joinMs = modelOf(early.label.model)?.labels?.joinMs ?? 0;
+    if (early.label.ts + joinMs <= state.eventTime) state.earlyLabels.delete(id);
   }
   return due;
+}
+
+function dropWindow(state: WindowState, id: string, w: OpenWindow): void {
+  state.windows.delete(id);
+  for (const pid of w.waiting?.keys() ?? []) {
+    const list = state.predictions.get(pid)?.filter((x) => x !== id);
+    if (list && list.length > 0) state.predictions.set(pid, list);
+    else state.predictions.delete(pid);
+  }
 }
 
 function isIdle(state: WindowState, now: number): boolean {
@@ -415,9 +522,10 @@ function isIdle(state: WindowState, now: number): boolean {
 export function flushAll(state: WindowState): DueWindow[] {
   const due: DueWindow[] = [];
   for (const w of state.windows.values()) {
-    if (!w.closed || w.rows.length > w.reported) due.push(report(w, 'flush', true));
+    if (!w.closed || version(w) > w.reported) due.push(report(w, 'flush', true));
   }
   state.windows.clear();
+  state.predictions.clear();
   return due;
 }
 
@@ -433,6 +541,9 @@ export function checkpoints(state: WindowState): Checkpoint[] {
     for (const w of state.windows.values()) {
       const first = w.firstOffsets.get(partition);
       if (first !== undefined && first < offset) offset = first;
+    }
+    for (const early of state.earlyLabels.values()) {
+      if (early.partition === partition && early.offset < offset) offset = early.offset;
     }
     // While replaying, the read position recorded before the restart still stands.
     const hi = p.replay !== null && p.replay.until > p.next ? p.replay.until : p.next;

@@ -223,11 +223,19 @@ describe('bad input gets one line naming the place, exit 2', () => {
 });
 
 describe('the built binary', () => {
-  it('runs the demo and exits 0, and compare exits 1 on the drifted fixtures', () => {
-    const demo = spawnSync(process.execPath, ['dist/src/cli/main.js', 'demo'], { encoding: 'utf8', timeout: 60_000 });
+  it('runs the live demo: windows evaluated, the injected drift detected, exit 0', () => {
+    const demo = spawnSync(process.execPath, ['dist/src/cli/main.js', 'demo', '--rate', '0'], { encoding: 'utf8', timeout: 120_000 });
     expect(demo.stderr).toBe('');
     expect(demo.status).toBe(0);
-    expect(demo.stdout).toContain('DRIFT DETECTED');
+    const windows = demo.stdout.split('\n').filter((l) => l.startsWith('window '));
+    expect(windows).toHaveLength(12);
+    // The drift is injected after record 1800 of 3600: the first six windows have no dataset drift, the last six do.
+    expect(windows.map((l) => l.includes('DATASET DRIFT'))).toEqual([...Array(6).fill(false), ...Array(6).fill(true)]);
+    expect(windows[8]).toMatch(/temp_c wasserstein=/);
+    expect(demo.stdout).toContain('12 windows evaluated; 6 with dataset drift');
+  });
+
+  it('exits 1 from compare on the drifted fixtures', () => {
     const compare = spawnSync(
       process.execPath,
       ['dist/src/cli/main.js', 'compare', '--reference', REF, '--current', CUR, '--columns', DEMO_COLUMNS, '--format', 'json'],

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import type { Column } from '../../../src/core/table.js';
 import { appendRow, bufferTable, createBuffer, restoreBuffer, snapshotBuffer } from '../../../src/window/buffer.js';
 
 describe('window row buffers', () => {
@@ -15,7 +16,7 @@ describe('window row buffers', () => {
     appendRow(b, 2000, { temp: null });
     const t = bufferTable(b, 'w');
     expect(t.rowCount).toBe(101);
-    const [temp, shift, line, ok] = t.columns;
+    const [temp, shift, line, ok] = t.columns as [Column, Column, Column, Column];
     expect(temp!.kind === 'number' && Array.from(temp.values.subarray(98))).toEqual([49, 49.5, NaN]);
     expect(shift!.kind === 'number' && shift.integer).toBe(true);
     expect(line!.kind === 'category' && line.values.slice(0, 3)).toEqual(['B', 'A', 'B']);
@@ -29,7 +30,8 @@ describe('window row buffers', () => {
     const before = bufferTable(b, 'w');
     for (let i = 0; i < 10; i++) appendRow(b, 2, { temp: 99 });
     expect(before.rowCount).toBe(1);
-    expect(before.columns[0]!.kind === 'number' && Array.from(before.columns[0].values)).toEqual([1]);
+    const first = before.columns[0]!;
+    expect(first.kind === 'number' && Array.from(first.values)).toEqual([1]);
   });
 
   it('turns a number column into text when a categorical value is not a number, keeping earlier values', () => {

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { Checkpoint, StreamRecord } from '../../../src/core/stream.js';
 import {
+  addLabels,
   addRecords,
   advance,
   assignPartition,
@@ -286,5 +287,41 @@ describe('partition revocation', () => {
     expect(rewind).toEqual([{ partition: 'b', offset: 7n, metadata: '' }]);
     expect([...s.windows.values()].map((w) => w.model)).toEqual(['own']);
     expect([...s.partitions.keys()].sort()).toEqual(['b', 'c']);
+  });
+});
+
+describe('labels joined to predictions', () => {
+  const pm: WindowModel = {
+    spec: { shape: { type: 'tumbling', sizeMs: MIN }, watermarkDelayMs: 0, allowedLatenessMs: 0 },
+    columns: [
+      { name: 'prediction', kind: 'number' },
+      { name: '__label', kind: 'category' },
+    ],
+    labels: { column: '__label', joinMs: 10 * MIN },
+  };
+  function pred(ts: number, id: string, p: number, label?: string): StreamRecord {
+    return { model: 'm', ts, kind: 'prediction', segment: {}, id, prediction: p, features: { prediction: p, __label: label ?? null }, ...(label ? { label } : {}) };
+  }
+  const labelOf = (d: DueWindow) => d.table.columns[1]!.values;
+
+  it('updates a reported window when its label arrives, and joins a label that came first', () => {
+    const s = createWindowState({ idleTimeoutMs: 0 });
+    addLabels(s, () => pm, 'labels', [{ label: { model: 'm', id: 'b', ts: T0, label: 'no' }, offset: 0n }], 0);
+    addRecords(s, () => pm, 'p', [
+      { record: pred(T0 + 1, 'a', 0.9), offset: 0n },
+      { record: pred(T0 + 2, 'b', 0.2), offset: 1n },
+      { record: pred(T0 + 3, 'c', 0.7, 'yes'), offset: 2n },
+    ], 0);
+    const first = feed(s, pm, 'p', [[3n, pred(T0 + MIN + 1, 'd', 0.5)]]).due;
+    expect(first.map((d) => [d.version, labelOf(d)])).toEqual([[3, [null, 'no', 'yes']]]);
+    // the label topic's offset 0 is held by the open window until it is final
+    expect(checkpoints(s).find((c) => c.partition === 'labels')!.offset).toBe(0n);
+    addLabels(s, () => pm, 'labels', [{ label: { model: 'm', id: 'a', ts: T0 + 5, label: 'yes' }, offset: 1n }], 0);
+    const update = advance(s, () => pm, 0);
+    expect(update.map((d) => [d.cause, d.version, labelOf(d)])).toEqual([['late_update', 4, ['yes', 'no', 'yes']]]);
+    // past the join bound the window is final and dropped; the labels partition may then be committed
+    feed(s, pm, 'p', [[4n, pred(T0 + 12 * MIN, 'e', 0.1)]]);
+    expect(s.windows.size).toBe(1);
+    expect(checkpoints(s).find((c) => c.partition === 'labels')!.offset).toBe(2n);
   });
 });

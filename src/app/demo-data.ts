@@ -1,0 +1,42 @@
+/**
+ * The bundled press telemetry (`fixtures/demo`) as the live demo uses it: a reference for model `press-qa` made
+ * from `reference.csv` (its features only) and promoted, and the rows the generator draws from before and after
+ * the drift.
+ */
+import { join } from 'node:path';
+import type { ReferenceSnapshot, Store } from '../core/store.js';
+import type { Table } from '../core/table.js';
+import { readTable } from '../files/read-table.js';
+import { createReference, promoteReference } from '../reference/lifecycle.js';
+
+export const DEMO_MODEL = 'press-qa';
+export const DEMO_SEGMENT = ['lot_id'] as const;
+export const DEMO_FEATURES = ['temp_c', 'pressure_bar', 'vibration_mm_s', 'cycle_time_s', 'line', 'shift', 'seal_ok'] as const;
+
+export interface DemoData {
+  readonly reference: ReferenceSnapshot;
+  /** Rows like the reference's (drawn from it), and the drifted batch. */
+  readonly normal: Table;
+  readonly drifted: Table;
+}
+
+function select(table: Table, names: ReadonlyArray<string>): Table {
+  return { ...table, columns: table.columns.filter((c) => names.includes(c.name)) };
+}
+
+/** Creates (once: ids follow content) and promotes the demo reference; reads the generator's rows. */
+export async function prepareDemo(store: Store, fixturesDir: string): Promise<DemoData> {
+  const [reference, current] = await Promise.all([
+    readTable(join(fixturesDir, 'reference.csv')),
+    readTable(join(fixturesDir, 'current.csv')),
+  ]);
+  const { snapshot } = await createReference(store, select(reference, DEMO_FEATURES), {
+    model: DEMO_MODEL,
+    modelVersion: 'v1',
+    source: { kind: 'file', path: join(fixturesDir, 'reference.csv'), format: 'csv' },
+    by: 'driftwatch demo',
+    reason: 'the demo reference',
+  });
+  await promoteReference(store, snapshot.id, { by: 'driftwatch demo', reason: 'the demo reference' });
+  return { reference: snapshot, normal: reference, drifted: current };
+}

@@ -1,0 +1,194 @@
+/**
+ * The composition root of `driftwatch run` (and of the demo and file replay): opens the store, loads the active
+ * references, picks the source (Kafka when brokers are configured, else HTTP ingest; or one the caller gives),
+ * starts the pipeline with its periodic tick, the HTTP API and the rolling-reference schedule, and stops all of it
+ * in order.
+ */
+import type { DriftwatchConfig } from '../config/types.js';
+import type { Publisher, Source } from '../core/stream.js';
+import type { Store } from '../core/store.js';
+import { Pipeline, type PipelineEvent } from '../pipeline/pipeline.js';
+import { ActiveReferences } from '../reference/active.js';
+import { scheduleRolling, type RollingHandle } from '../reference/rolling.js';
+import { createApiServer } from '../api/server.js';
+import { createHttpIngest } from '../sources/http.js';
+import { createKafkaPublisher, ensureTopics } from '../sources/kafka-publisher.js';
+import { createKafkaSource, type KafkaSourceOptions } from '../sources/kafka.js';
+import { openStore, storeConfigFromEnv } from '../store/index.js';
+import { defaultSettings, modelSettings } from './settings.js';
+
+export interface ServiceOptions {
+  readonly config: DriftwatchConfig;
+  /** A source to use instead of the configured one (the demo generator, a file replay). */
+  readonly source?: Source;
+  /** Serve the HTTP API (health, and ingest when it is the source). Default: `config.http.enabled`. */
+  readonly http?: boolean;
+  readonly log: (line: string) => void;
+  readonly onEvent?: (event: PipelineEvent) => void;
+  /** How often idle windows and commits are looked at (ms). */
+  readonly tickMs?: number;
+  /** How often the active references are polled for a promotion (ms). */
+  readonly referencePollMs?: number;
+  readonly env?: NodeJS.ProcessEnv;
+}
+
+export interface Service {
+  readonly store: Store;
+  readonly pipeline: Pipeline;
+  readonly source: Source;
+  readonly references: ActiveReferences;
+  /** The HTTP API's base URL, when it is served. */
+  readonly url: string | null;
+  /** Resolves when a finite source (file replay, demo) has delivered everything, or rejects when the pipeline fails. */
+  readonly finished: Promise<void>;
+  /** Stops taking input, writes and commits what is pending, and closes everything. Idempotent. */
+  stop(): Promise<void>;
+}
+
+export async function startService(o: ServiceOptions): Promise<Service> {
+  const { config, log } = o;
+  const env = o.env ?? process.env;
+  const storeEnv: NodeJS.ProcessEnv = {
+    ...env,
+    CLICKHOUSE_URL: config.store.clickhouseUrl ?? '',
+    CLICKHOUSE_USER: config.store.user,
+    CLICKHOUSE_PASSWORD: config.store.password ?? '',
+    CLICKHOUSE_DATABASE: config.store.database,
+  };
+  const cleanup: Array<() => Promise<void>> = [];
+  const undo = async () => {
+    for (const fn of cleanup.reverse()) await fn().catch(() => undefined);
+  };
+  try {
+    const store = await openStore(storeConfigFromEnv(storeEnv, { dataDir: config.store.dataDir }));
+    cleanup.push(() => store.close());
+
+    const references = await ActiveReferences.open(store, {
+      pollMs: o.referencePollMs ?? 10_000,
+      onSwitch: (model, from, to) => log(`reference for ${model}: ${from ?? 'none'} -> ${to ?? 'none'}\n`),
+      onError: (error, where) => log(`reference ${where.id ?? ''} of ${where.model ?? 'all models'} could not be loaded: ${error.message}\n`),
+    });
+    references.start();
+    cleanup.push(() => references.stop());
+
+    let publisher: Publisher | null = null;
+    let source: Source;
+    const serveHttp = o.http ?? config.http.enabled;
+    let ingest: ReturnType<typeof createHttpIngest> | null = null;
+    const kafka = config.kafka;
+    if (o.source) {
+      source = o.source;
+    } else if (kafka) {
+      const client = {
+        brokers: kafka.brokers,
+        clientId: kafka.clientId,
+        ssl: kafka.ssl,
+        ...(kafka.sasl ? { sasl: kafka.sasl } : {}),
+        log: (level: string, message: string) => log(`kafka ${level}: ${message}\n`),
+      };
+      const outputs = [kafka.topics.driftEvents, kafka.topics.deadLetters].filter((t): t is string => t !== null);
+      if (outputs.length > 0) {
+        await ensureTopics(kafka.brokers, outputs.map((topic) => ({ topic, partitions: 1 })), client);
+        publisher = createKafkaPublisher(client);
+        const p = publisher;
+        cleanup.push(() => p.close());
+      }
+      const topics: KafkaSourceOptions['topics'] = [
+        ...kafka.topics.telemetry.map((topic) => ({ topic, kind: 'telemetry' as const })),
+        ...kafka.topics.predictions.map((topic) => ({ topic, kind: 'prediction' as const })),
+        ...kafka.topics.labels.map((topic) => ({ topic, kind: 'label' as const })),
+      ];
+      source = createKafkaSource({ ...client, groupId: kafka.groupId, topics, fromBeginning: kafka.fromBeginning, maxBytesPerPartition: kafka.maxBytesPerPartition });
+    } else {
+      ingest = createHttpIngest({ maxBodyBytes: config.http.maxBodyBytes });
+      source = ingest.source;
+    }
+
+    const pipeline = new Pipeline({
+      store,
+      source,
+      publisher,
+      topics: { driftEvents: kafka?.topics.driftEvents ?? null, deadLetters: kafka?.topics.deadLetters ?? null },
+      reference: (m) => references.get(m),
+      settings: (m) => {
+        const c = Object.hasOwn(config.models, m) ? config.models[m] : undefined;
+        return c ? modelSettings(c) : undefined;
+      },
+      defaults: defaultSettings(config),
+      limits: { maxRecordBytes: config.ingest.maxRecordBytes, maxFutureMs: config.ingest.maxFutureMs, maxPastMs: config.ingest.maxPastMs },
+      idleTimeoutMs: config.windows.idleTimeoutMs,
+      onEvent: (e) => o.onEvent?.(e),
+    });
+
+    let url: string | null = null;
+    if (serveHttp || ingest) {
+      const api = createApiServer({
+        host: config.http.host,
+        port: config.http.port,
+        maxBodyBytes: config.http.maxBodyBytes,
+        ...(config.http.apiToken ? { apiToken: config.http.apiToken } : {}),
+      });
+      ingest?.register(api.app);
+      url = (await api.listen()).url;
+      cleanup.push(() => api.close());
+      log(`http: ${url}${ingest ? ' (POST /v1/ingest)' : ''}\n`);
+    }
+
+    let rolling: RollingHandle | null = null;
+    if (config.rollingReferences.length > 0) {
+      rolling = scheduleRolling(
+        store,
+        config.rollingReferences.map((r) => ({
+          model: r.model,
+          schedule: r.schedule,
+          trailingMs: r.trailingMs,
+          excludeDrifted: r.excludeDrifted,
+          promote: r.promote,
+          ...(r.maxRows !== null ? { maxRows: r.maxRows } : {}),
+        })),
+        {
+          onResult: (r, spec) => log(`rolling reference for ${spec.model}: ${JSON.stringify(r)}\n`),
+          onError: (e, spec) => log(`rolling reference for ${spec.model} failed: ${e.message}\n`),
+        },
+      );
+      const h = rolling;
+      cleanup.push(() => h.stop());
+    }
+
+    await source.start(pipeline);
+    log(`source: ${source.description}\n`);
+    cleanup.push(() => source.stop());
+
+    let failed: (e: Error) => void = () => undefined;
+    const failure = new Promise<never>((_, reject) => (failed = reject));
+    failure.catch(() => undefined);
+    const timer = setInterval(() => {
+      pipeline.tick().catch((e: unknown) => failed(e instanceof Error ? e : new Error(String(e))));
+    }, o.tickMs ?? 1000);
+    timer.unref();
+
+    let stopping: Promise<void> | null = null;
+    const stop = (): Promise<void> => {
+      stopping ??= (async () => {
+        clearInterval(timer);
+        // Input first (nothing new arrives), then what is pending is written and committed, then the rest closes.
+        // HTTP ingest cannot replay: its open windows are reported now (cause "flush") instead of being lost.
+        await source.stop().catch(() => undefined);
+        const done = ingest ? pipeline.flush() : pipeline.close();
+        await done.catch((e: unknown) => log(`pending reports could not be written: ${(e as Error).message}\n`));
+        await undo();
+      })();
+      return stopping;
+    };
+    const finished = Promise.race([
+      source.finished.then(async () => {
+        await pipeline.flush();
+      }),
+      failure,
+    ]);
+    return { store, pipeline, source, references, url, finished, stop };
+  } catch (e) {
+    await undo();
+    throw e;
+  }
+}

@@ -1,0 +1,213 @@
+/**
+ * The streaming commands: `driftwatch run` (the service), `driftwatch replay FILE` (a file through the same
+ * pipeline) and `driftwatch demo` (the live demo on the bundled fixtures, with a drift injected).
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { Command, InvalidArgumentError, Option } from 'commander';
+import { SingleBar } from 'cli-progress';
+import { loadConfig, parseConfig, describeConfig } from '../config/index.js';
+import type { DriftwatchConfig } from '../config/types.js';
+import { METHOD_NAMES } from '../drift/methods.js';
+import { consoleReporter } from '../app/console.js';
+import { DEMO_MODEL, DEMO_SEGMENT, prepareDemo } from '../app/demo-data.js';
+import { startService, type Service } from '../app/service.js';
+import { createDemoSource } from '../sources/demo.js';
+import { createFileSource } from '../sources/file.js';
+import { openStore, storeConfigFromEnv } from '../store/index.js';
+import { packageRoot } from './package-root.js';
+import type { CliIo } from './main.js';
+
+function positiveNumber(name: string) {
+  return (value: string): number => {
+    const x = Number(value);
+    if (value.trim() === '' || !Number.isFinite(x) || x <= 0) throw new InvalidArgumentError(`${name} must be a number > 0, got "${value}"`);
+    return x;
+  };
+}
+
+function wholeNumber(name: string, min: number) {
+  return (value: string): number => {
+    const x = Number(value);
+    if (!Number.isInteger(x) || x < min) throw new InvalidArgumentError(`${name} must be a whole number >= ${min}, got "${value}"`);
+    return x;
+  };
+}
+
+async function configFor(flags: { config?: string; dataDir?: string }): Promise<{ config: DriftwatchConfig; file: string | null }> {
+  const env = { ...process.env, ...(flags.dataDir ? { DRIFTWATCH_DATA_DIR: resolve(flags.dataDir) } : {}) };
+  return loadConfig({ ...(flags.config ? { file: flags.config } : {}), env, cwd: process.cwd(), methods: METHOD_NAMES });
+}
+
+/** Resolves on SIGINT/SIGTERM (the first one); a second one exits at once. */
+function untilSignal(): { promise: Promise<string>; dispose: () => void } {
+  let resolveFn!: (s: string) => void;
+  const promise = new Promise<string>((r) => (resolveFn = r));
+  let seen = false;
+  const handler = (signal: NodeJS.Signals) => {
+    if (seen) process.exit(130);
+    seen = true;
+    resolveFn(signal);
+  };
+  process.on('SIGINT', handler);
+  process.on('SIGTERM', handler);
+  return {
+    promise,
+    dispose: () => {
+      process.off('SIGINT', handler);
+      process.off('SIGTERM', handler);
+    },
+  };
+}
+
+export function addStreamCommands(program: Command, io: CliIo, setExit: (code: number) => void): void {
+  const log = (line: string) => io.err(line);
+
+  program
+    .command('run')
+    .description(
+      'Run the service: Kafka when KAFKA_BROKERS (or kafka.brokers) is set, otherwise HTTP ingest on the embedded\n' +
+        'ClickHouse engine. Windows every model, evaluates each window against its active reference, writes reports.',
+    )
+    .option('--config <file>', 'configuration file (default: $DRIFTWATCH_CONFIG, else ./driftwatch.yaml if present)')
+    .option('--data-dir <dir>', 'embedded engine data directory (default ./data; ignored with CLICKHOUSE_URL)')
+    .action(async (flags: { config?: string; dataDir?: string }) => {
+      const { config, file } = await configFor(flags);
+      log(`driftwatch run${file ? ` (config ${file})` : ' (no config file: embedded defaults)'}\n${describeConfig(config)}\n`);
+      const reporter = consoleReporter((l) => io.out(l));
+      const signal = untilSignal();
+      let service: Service | null = null;
+      try {
+        service = await startService({ config, log, onEvent: reporter.onEvent });
+        const how = await Promise.race([signal.promise, service.finished.then(() => 'finished')]);
+        log(`stopping (${how})\n`);
+      } finally {
+        signal.dispose();
+        await service?.stop();
+      }
+      const t = reporter.totals();
+      log(`stopped: ${t.windows} windows reported, ${t.drifted} with dataset drift, ${t.deadLetters} dead letters\n`);
+      setExit(0);
+    });
+
+  program
+    .command('replay')
+    .description('Replay a file (NDJSON, JSON array, Arrow IPC, or CSV with --model) through the pipeline, then report every window.')
+    .argument('<file>', 'records to replay')
+    .option('--config <file>', 'configuration file (default: $DRIFTWATCH_CONFIG, else ./driftwatch.yaml if present)')
+    .option('--data-dir <dir>', 'embedded engine data directory (default ./data; ignored with CLICKHOUSE_URL)')
+    .option('--model <name>', 'CSV: the model every row belongs to')
+    .option('--segment-by <a,b>', 'CSV: columns that are segment fields', (v: string) => v.split(',').map((s) => s.trim()).filter(Boolean))
+    .option('--speed <n>', 'replay N times faster than the records\' event times', positiveNumber('--speed'))
+    .option('--as-fast-as-possible', 'no pacing (the default)')
+    .action(async (file: string, flags: { config?: string; dataDir?: string; model?: string; segmentBy?: string[]; speed?: number; asFastAsPossible?: boolean }) => {
+      if (flags.speed !== undefined && flags.asFastAsPossible) throw new InvalidArgumentError('--speed and --as-fast-as-possible exclude each other');
+      const { config } = await configFor(flags);
+      const reporter = consoleReporter((l) => io.out(l));
+      const bar = io.interactive ? new SingleBar({ format: 'replay [{bar}] {value}/{total} records', hideCursor: true, stream: process.stderr }) : null;
+      let started = false;
+      const source = createFileSource({
+        path: file,
+        ...(flags.model ? { model: flags.model } : {}),
+        ...(flags.segmentBy ? { segmentBy: flags.segmentBy } : {}),
+        speed: flags.speed ?? 'max',
+        onProgress: (done, total) => {
+          if (!bar) return;
+          if (!started) bar.start(total, 0);
+          started = true;
+          bar.update(done);
+        },
+      });
+      const service = await startService({ config, source, http: false, log, onEvent: reporter.onEvent });
+      try {
+        await service.finished;
+      } finally {
+        bar?.stop();
+        await service.stop();
+      }
+      const c = service.pipeline.counters;
+      const t = reporter.totals();
+      io.out(`replayed ${file}: ${c.accepted} records accepted, ${c.rejected} rejected (${c.late} late), ${t.windows} windows reported, ${t.drifted} with dataset drift\n`);
+      setExit(0);
+    });
+
+  program
+    .command('demo')
+    .description(
+      'The live demo: streams the bundled press telemetry through the pipeline on the embedded engine, injects a drift\n' +
+        'half-way, and prints every window as it is evaluated.',
+    )
+    .option('--data-dir <dir>', 'keep the demo\'s store here (default: a temporary directory, removed afterwards)')
+    .option('--records <n>', 'records to stream', wholeNumber('--records', 600), 3600)
+    .option('--rate <n>', 'records per second (0: as fast as possible)', wholeNumber('--rate', 0), 600)
+    .addOption(new Option('--drift-after <n>', 'records before the drift (default: half)').argParser(wholeNumber('--drift-after', 0)))
+    .action(async (flags: { dataDir?: string; records: number; rate: number; driftAfter?: number }) => {
+      const dataDir = flags.dataDir ? resolve(flags.dataDir) : mkdtempSync(join(tmpdir(), 'driftwatch-demo-'));
+      try {
+        const base = parseConfig('{}', '(demo)', { DRIFTWATCH_DATA_DIR: dataDir }, METHOD_NAMES);
+        const stepMs = 1000;
+        const windowMs = 5 * 60_000;
+        const config: DriftwatchConfig = {
+          ...base,
+          store: { ...base.store, dataDir, clickhouseUrl: null },
+          models: {
+            [DEMO_MODEL]: {
+              name: DEMO_MODEL,
+              kind: 'telemetry',
+              segmentBy: [],
+              features: null,
+              window: { ...base.windows, type: 'tumbling', sizeMs: windowMs, watermarkDelayMs: 0, allowedLatenessMs: 0, idleTimeoutMs: 2000 },
+              evaluation: base.evaluation,
+              task: null,
+              positiveLabel: null,
+              labelJoinMs: 0,
+            },
+          },
+        };
+        const store = await openStore(storeConfigFromEnv({ ...process.env, CLICKHOUSE_URL: '' }, { dataDir }));
+        const fixtures = join(packageRoot(), 'fixtures', 'demo');
+        let data;
+        try {
+          data = await prepareDemo(store, fixtures);
+        } finally {
+          await store.close();
+        }
+        const driftAfter = flags.driftAfter ?? Math.floor(flags.records / 2);
+        // Event times end now, one second apart: windows of five minutes hold 300 records.
+        const startTs = Math.floor((Date.now() - flags.records * stepMs) / windowMs) * windowMs;
+        io.out(
+          `driftwatch demo: model ${DEMO_MODEL}, reference ${data.reference.id} (fixtures/demo/reference.csv, ${data.reference.rowCount} rows)\n` +
+            `streaming ${flags.records} records (one per second of event time, 5-minute windows); drift injected after record ${driftAfter}\n\n`,
+        );
+        const reporter = consoleReporter((l) => io.out(l));
+        const source = createDemoSource({
+          model: DEMO_MODEL,
+          normal: data.normal,
+          drifted: data.drifted,
+          segmentBy: DEMO_SEGMENT,
+          records: flags.records,
+          driftAfter,
+          startTs,
+          stepMs,
+          ratePerSecond: flags.rate,
+        });
+        const service = await startService({ config, source, http: false, log: () => undefined, onEvent: reporter.onEvent });
+        try {
+          await service.finished;
+        } finally {
+          await service.stop();
+        }
+        const t = reporter.totals();
+        const driftWindow = new Date(startTs + driftAfter * stepMs).toISOString();
+        io.out(
+          `\n${t.windows} windows evaluated; ${t.drifted} with dataset drift` +
+            (t.firstDrift ? ` (first: ${t.firstDrift}; the drift was injected at ${driftWindow})` : ' (no drift detected)') +
+            '\nReports, dead letters and references are in the store: run `driftwatch run` and POST records to /v1/ingest to watch your own data.\n',
+        );
+        setExit(t.drifted > 0 ? 0 : 1);
+      } finally {
+        if (!flags.dataDir) rmSync(dataDir, { recursive: true, force: true });
+      }
+    });
+}

@@ -1,0 +1,377 @@
+/**
+ * The one path every record takes (`../shared/design.md`): decode and validate, window, evaluate at close, write
+ * the report and publish its drift event, and only then commit the source. Kafka, HTTP ingest, file replay and the
+ * demo generator all feed it through the same `SourceHandler` calls.
+ *
+ * Writes run behind the stream on one ordered queue, so decoding goes on while ClickHouse and Kafka catch up;
+ * a window's rows keep its source offsets uncommitted until its report is durable. When the queue grows past its
+ * bound the source is paused (backpressure) and resumed once the queue has drained to half.
+ */
+import type { BatchOutcome, Checkpoint, LabelRecord, PartitionId, Publisher, Source, SourceBatch, SourceHandler, StreamRecord } from '../core/stream.js';
+import type { DeadLetter, Store } from '../core/store.js';
+import type { LoadedReference } from '../reference/lifecycle.js';
+import {
+  addLabels,
+  addRecords,
+  advance,
+  LABEL_COLUMN,
+  STATUS_COLUMN,
+  assignPartition,
+  checkpoints,
+  checkpointsCommitted,
+  createWindowState,
+  flushAll,
+  revokePartitions,
+  type DueWindow,
+  type WindowModel,
+  type WindowState,
+} from '../window/engine.js';
+import { decodeMessage, type DeadLetterDraft, type DecodeLimits, type ModelSchema } from './decode.js';
+import { resolveModel, type ModelSettings, type ResolvedModel } from './models.js';
+import { deadLetterId, driftEvent, evaluateWindow, windowRecord, type DriftEvent, type WindowEvaluation } from './window-report.js';
+
+/** What the pipeline tells the outside (console summary, metrics, alert rules). */
+export type PipelineEvent =
+  | { readonly type: 'records'; readonly partition: PartitionId; readonly accepted: number; readonly rejected: number; readonly byModel: ReadonlyMap<string, number> }
+  | { readonly type: 'dead_letter'; readonly letter: DeadLetter }
+  | { readonly type: 'window'; readonly evaluation: WindowEvaluation; readonly event: DriftEvent | null; readonly latencyMs: number }
+  | { readonly type: 'backpressure'; readonly paused: boolean; readonly queued: number }
+  | { readonly type: 'commit'; readonly checkpoints: ReadonlyArray<Checkpoint> }
+  | { readonly type: 'error'; readonly where: string; readonly error: Error };
+
+export interface PipelineOptions {
+  readonly store: Store;
+  readonly source: Source;
+  /** Kafka producer for drift events and dead letters; null without Kafka. */
+  readonly publisher: Publisher | null;
+  readonly topics: { readonly driftEvents: string | null; readonly deadLetters: string | null };
+  /** The active reference of a model (the service's ActiveReferences). */
+  readonly reference: (model: string) => LoadedReference | undefined;
+  /** Settings of a configured model; undefined for others (which are then known only by an active reference). */
+  readonly settings: (model: string) => ModelSettings | undefined;
+  /** Settings for a model that is not configured but has an active reference. */
+  readonly defaults: Omit<ModelSettings, 'features' | 'segmentBy' | 'kind'>;
+  readonly limits: DecodeLimits;
+  readonly idleTimeoutMs: number;
+  /** Commit at most this often (ms). */
+  readonly commitIntervalMs?: number;
+  /** Windows waiting to be written before the source is paused. */
+  readonly maxQueuedWindows?: number;
+  readonly now?: () => number;
+  readonly onEvent?: (event: PipelineEvent) => void;
+}
+
+interface Job {
+  readonly evaluation: WindowEvaluation;
+  /** Offsets this job keeps uncommitted until it is written. */
+  readonly pins: ReadonlyMap<PartitionId, bigint>;
+  readonly dueAt: number;
+}
+
+/** How many rejected records a batch outcome lists (the count is always complete). */
+const MAX_LISTED_REJECTIONS = 20;
+
+export class Pipeline implements SourceHandler {
+  private readonly state: WindowState;
+  private readonly now: () => number;
+  private readonly resolved = new Map<string, { referenceId: string | null; model: ResolvedModel | string }>();
+  private readonly owned = new Set<PartitionId>();
+  private readonly queue: Job[] = [];
+  private readonly pendingDead: Array<{ readonly letter: DeadLetter; readonly bytes: Uint8Array }> = [];
+  private writer: Promise<void> | null = null;
+  private paused = false;
+  private lastCommit = 0;
+  private lock: Promise<unknown> = Promise.resolve();
+  private fatal: Error | null = null;
+  private stats = { accepted: 0, rejected: 0, late: 0, windows: 0 };
+
+  constructor(private readonly o: PipelineOptions) {
+    this.now = o.now ?? Date.now;
+    this.state = createWindowState({ idleTimeoutMs: o.idleTimeoutMs });
+  }
+
+  /** Counts since start: records accepted and rejected (late included), windows reported. */
+  get counters(): Readonly<{ accepted: number; rejected: number; late: number; windows: number }> {
+    return { ...this.stats };
+  }
+
+  /** The schema and window layout of a model, re-resolved when its active reference changes. */
+  private model(name: string): ResolvedModel | string {
+    const ref = this.o.reference(name);
+    const refId = ref?.snapshot.id ?? null;
+    const cached = this.resolved.get(name);
+    if (cached && cached.referenceId === refId) return cached.model;
+    const configured = this.o.settings(name);
+    let model: ResolvedModel | string;
+    if (configured) model = resolveModel(name, configured, ref);
+    else if (ref) model = resolveModel(name, { ...this.o.defaults, kind: 'telemetry', segmentBy: [], features: null }, ref);
+    else model = `unknown model "${name}": it is not configured and has no active reference`;
+    this.resolved.set(name, { referenceId: refId, model });
+    return model;
+  }
+
+  private readonly schemaOf = (name: string): ModelSchema | undefined => {
+    const m = this.model(name);
+    return typeof m === 'string' ? undefined : m.schema;
+  };
+
+  private readonly windowOf = (name: string): WindowModel | undefined => {
+    const m = this.model(name);
+    return typeof m === 'string' ? undefined : m.window;
+  };
+
+  /** Runs `fn` alone: batches, assignments and ticks never interleave their state changes. */
+  private exclusive<T>(fn: () => Promise<T>): Promise<T> {
+    const run = this.lock.then(fn, fn);
+    this.lock = run.catch(() => undefined);
+    return run;
+  }
+
+  onAssigned(partitions: ReadonlyArray<{ readonly partition: PartitionId; readonly checkpoint: Checkpoint | null }>): Promise<void> {
+    return this.exclusive(async () => {
+      for (const { partition, checkpoint } of partitions) {
+        assignPartition(this.state, partition, checkpoint);
+        this.owned.add(partition);
+      }
+    });
+  }
+
+  onRevoked(partitions: ReadonlyArray<PartitionId>): Promise<void> {
+    return this.exclusive(async () => {
+      // Reports already queued are written (they are complete); offsets of revoked partitions are not ours to commit.
+      await this.drain();
+      for (const p of partitions) this.owned.delete(p);
+      const rewind = revokePartitions(this.state, partitions);
+      for (const cp of rewind) await this.o.source.rewind(cp.partition, cp.offset);
+    });
+  }
+
+  onBatch(batch: SourceBatch): Promise<BatchOutcome> {
+    return this.exclusive(() => this.process(batch));
+  }
+
+  private async process(batch: SourceBatch): Promise<BatchOutcome> {
+    if (this.fatal) throw this.fatal;
+    const now = this.now();
+    this.owned.add(batch.partition);
+    const entries: Array<{ record: StreamRecord; offset: bigint }> = [];
+    const labels: Array<{ label: LabelRecord; offset: bigint }> = [];
+    const dead: DeadLetterDraft[] = [];
+    let bodyError: string | undefined;
+    for (const msg of batch.messages) {
+      const decoded = decodeMessage(msg, this.schemaOf, this.o.limits, now);
+      for (const record of decoded.records) entries.push({ record: withPrediction(record), offset: msg.offset });
+      for (const label of decoded.labels) labels.push({ label, offset: msg.offset });
+      for (const d of decoded.dead) dead.push(d);
+      if (decoded.bodyError !== undefined && batch.messages.length === 1) bodyError = decoded.bodyError;
+    }
+    const { late, due } = addRecords(this.state, this.windowOf, batch.partition, entries, now);
+    if (labels.length > 0) addLabels(this.state, this.windowOf, batch.partition, labels, now);
+    for (const l of late) {
+      dead.push({
+        origin: `${batch.partition}@${l.offset}`,
+        model: l.record.model,
+        reasonCode: 'late',
+        reason: l.reason,
+        payload: new TextEncoder().encode(JSON.stringify({ model: l.record.model, ts: new Date(l.record.ts).toISOString(), segment: l.record.segment, features: l.record.features })),
+      });
+    }
+    due.push(...advance(this.state, this.windowOf, now));
+    this.enqueue(due, now);
+    for (const d of dead) {
+      const letter = toLetter(d, now);
+      this.pendingDead.push({ letter, bytes: d.payload });
+      this.emit({ type: 'dead_letter', letter });
+    }
+    const accepted = entries.length - late.length + labels.length;
+    this.stats.accepted += accepted;
+    this.stats.rejected += dead.length;
+    this.stats.late += late.length;
+    const byModel = new Map<string, number>();
+    for (const e of entries) byModel.set(e.record.model, (byModel.get(e.record.model) ?? 0) + 1);
+    this.emit({ type: 'records', partition: batch.partition, accepted, rejected: dead.length, byModel });
+    this.kick();
+    await this.backpressure();
+    await this.maybeCommit(false);
+    return {
+      accepted,
+      rejected: dead.slice(0, MAX_LISTED_REJECTIONS).map((d) => ({ origin: d.origin, reasonCode: d.reasonCode, reason: d.reason })),
+      rejectedCount: dead.length,
+      ...(bodyError !== undefined ? { bodyError } : {}),
+    };
+  }
+
+  /** Periodic work: idle windows, and commits on a quiet stream. */
+  tick(): Promise<void> {
+    return this.exclusive(async () => {
+      if (this.fatal) throw this.fatal;
+      const now = this.now();
+      this.enqueue(advance(this.state, this.windowOf, now), now);
+      this.kick();
+      await this.maybeCommit(false);
+    });
+  }
+
+  /** End of a finite input: report every open window, write everything, commit. */
+  flush(): Promise<void> {
+    return this.exclusive(async () => {
+      const now = this.now();
+      this.enqueue(flushAll(this.state), now);
+      await this.drain();
+      await this.maybeCommit(true);
+    });
+  }
+
+  /** Writes what is queued and commits: a clean stop. */
+  close(): Promise<void> {
+    return this.exclusive(async () => {
+      await this.drain();
+      await this.maybeCommit(true);
+    });
+  }
+
+  private enqueue(due: DueWindow[], now: number): void {
+    for (const d of due) {
+      const m = this.model(d.key.model);
+      const settings = typeof m === 'string' ? this.o.defaults : m.settings;
+      const evaluation = evaluateWindow(d, this.o.reference(d.key.model), settings.evaluation, this.now());
+      this.queue.push({ evaluation, pins: d.offsets, dueAt: now });
+    }
+  }
+
+  private kick(): void {
+    if (this.writer) return;
+    this.writer = this.write().finally(() => {
+      this.writer = null;
+    });
+  }
+
+  /** Waits until every queued report and dead letter is written. */
+  private async drain(): Promise<void> {
+    for (let i = 0; i < 1_000_000 && (this.writer || this.queue.length > 0 || this.pendingDead.length > 0); i++) {
+      this.kick();
+      await this.writer;
+      if (this.fatal) throw this.fatal;
+    }
+  }
+
+  private async write(): Promise<void> {
+    try {
+      while (this.queue.length > 0 || this.pendingDead.length > 0) {
+        if (this.pendingDead.length > 0) {
+          const letters = this.pendingDead.splice(0, this.pendingDead.length);
+          await this.o.store.putDeadLetters(letters.map((l) => l.letter));
+          if (this.o.publisher && this.o.topics.deadLetters) {
+            await this.o.publisher.publish(
+              this.o.topics.deadLetters,
+              letters.map(({ letter: l, bytes }) => ({
+                key: l.model,
+                value: bytes,
+                headers: { 'driftwatch-reason-code': l.reasonCode, 'driftwatch-reason': l.reason, 'driftwatch-origin': l.source, 'driftwatch-id': l.id },
+              })),
+            );
+          }
+        }
+        const job = this.queue[0];
+        if (!job) continue;
+        const settings = this.settingsFor(job.evaluation.due.key.model);
+        const record = windowRecord(job.evaluation, settings.sampleRows);
+        await this.o.store.putWindow(record);
+        const event = driftEvent(job.evaluation, record);
+        if (event && this.o.publisher && this.o.topics.driftEvents) {
+          await this.o.publisher.publish(this.o.topics.driftEvents, [{ key: event.model, value: JSON.stringify(event), headers: { 'driftwatch-event-id': event.id } }]);
+        }
+        this.queue.shift();
+        this.stats.windows++;
+        this.emit({ type: 'window', evaluation: job.evaluation, event, latencyMs: this.now() - job.dueAt });
+        if (this.paused && this.queue.length <= this.maxQueued() / 2) {
+          this.paused = false;
+          this.o.source.resume([...this.owned]);
+          this.emit({ type: 'backpressure', paused: false, queued: this.queue.length });
+        }
+      }
+    } catch (e) {
+      // The store or the broker failed after its own retries: stop taking records; nothing unwritten is committed.
+      this.fatal = e instanceof Error ? e : new Error(String(e));
+      this.emit({ type: 'error', where: 'write', error: this.fatal });
+    }
+  }
+
+  private settingsFor(model: string): Omit<ModelSettings, 'features' | 'segmentBy' | 'kind'> {
+    const m = this.model(model);
+    return typeof m === 'string' ? this.o.defaults : m.settings;
+  }
+
+  private maxQueued(): number {
+    return this.o.maxQueuedWindows ?? 64;
+  }
+
+  private async backpressure(): Promise<void> {
+    if (!this.paused && this.queue.length > this.maxQueued()) {
+      this.paused = true;
+      this.o.source.pause([...this.owned]);
+      this.emit({ type: 'backpressure', paused: true, queued: this.queue.length });
+    }
+  }
+
+  private async maybeCommit(force: boolean): Promise<void> {
+    const now = this.now();
+    if (!force && now - this.lastCommit < (this.o.commitIntervalMs ?? 1000)) return;
+    this.lastCommit = now;
+    const cps = checkpoints(this.state).map((cp) => {
+      // A report still queued keeps its rows' offsets uncommitted.
+      let offset = cp.offset;
+      for (const job of this.queue) {
+        const pin = job.pins.get(cp.partition);
+        if (pin !== undefined && pin < offset) offset = pin;
+      }
+      return offset === cp.offset ? cp : { ...cp, offset };
+    });
+    const mine = cps.filter((cp) => this.owned.has(cp.partition));
+    if (mine.length === 0) return;
+    await this.o.source.commit(mine);
+    checkpointsCommitted(this.state, mine);
+    this.emit({ type: 'commit', checkpoints: mine });
+  }
+
+  private emit(event: PipelineEvent): void {
+    try {
+      this.o.onEvent?.(event);
+    } catch (e) {
+      if (event.type !== 'error') this.o.onEvent?.({ type: 'error', where: 'onEvent', error: e as Error });
+    }
+  }
+}
+
+/**
+ * A prediction's value is windowed like a feature (`prediction`), so prediction drift is drift of that column; its
+ * label (when inline) and status ride along in columns of their own for the model-quality metrics.
+ */
+function withPrediction(record: StreamRecord): StreamRecord {
+  if (record.kind !== 'prediction' || record.prediction === undefined) return record;
+  return {
+    ...record,
+    features: { ...record.features, prediction: record.prediction, [LABEL_COLUMN]: record.label ?? null, [STATUS_COLUMN]: record.status ?? 'ok' },
+  };
+}
+
+function toLetter(d: DeadLetterDraft, now: number): DeadLetter {
+  return {
+    id: deadLetterId(d.origin, d.reasonCode),
+    receivedAt: now,
+    source: d.origin,
+    model: d.model,
+    reasonCode: d.reasonCode,
+    reason: d.reason,
+    payload: payloadText(d.payload),
+  };
+}
+
+/** The store keeps payloads as text: UTF-8 as is, anything else (an Arrow body) as `base64:` and its base64. */
+function payloadText(bytes: Uint8Array): string {
+  try {
+    return new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+  } catch {
+    return `base64:${Buffer.from(bytes).toString('base64')}`;
+  }
+}

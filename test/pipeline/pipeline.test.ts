@@ -1,0 +1,152 @@
+/**
+ * The pipeline end to end on the real embedded ClickHouse engine: the demo generator (an ordinary Source) streams
+ * the press telemetry with a drift injected at a known record; every window must be reported, the ones before the
+ * drift clean and the ones after it drifted; bad records must land in the dead letters with their reason while the
+ * stream goes on.
+ */
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import type { BatchOutcome, Checkpoint, PartitionId, Source, SourceHandler, SourceMessage } from '../../src/core/stream.js';
+import { DEMO_MODEL, DEMO_SEGMENT, prepareDemo } from '../../src/app/demo-data.js';
+import { Pipeline, type PipelineEvent } from '../../src/pipeline/pipeline.js';
+import type { ModelSettings } from '../../src/pipeline/models.js';
+import { ActiveReferences } from '../../src/reference/active.js';
+import { createDemoSource } from '../../src/sources/demo.js';
+import { engineHarness } from '../reference/helpers.js';
+
+const FIXTURES = join(import.meta.dirname, '..', '..', 'fixtures', 'demo');
+const harness = engineHarness('pipeline');
+const MIN = 60_000;
+const START = Date.UTC(2026, 10, 23, 8);
+
+function settings(): ModelSettings {
+  return {
+    kind: 'telemetry',
+    segmentBy: [],
+    features: null,
+    window: { shape: { type: 'tumbling', sizeMs: 5 * MIN }, watermarkDelayMs: 0, allowedLatenessMs: 0 },
+    time: 'event',
+    evaluation: { driftShare: 0.5, drift: {}, perFeature: new Map() },
+    sampleRows: 50,
+  };
+}
+
+const LIMITS = { maxRecordBytes: 1 << 20, maxFutureMs: 365 * 86_400_000, maxPastMs: 365 * 86_400_000 };
+
+describe('pipeline', () => {
+  it('reports every window of the demo stream, clean before the drift and drifted after it', async () => {
+    const store = await harness.open();
+    const data = await prepareDemo(store, FIXTURES);
+    const refs = await ActiveReferences.open(store, { pollMs: 60_000 });
+    const source = createDemoSource({
+      model: DEMO_MODEL,
+      normal: data.normal,
+      drifted: data.drifted,
+      segmentBy: DEMO_SEGMENT,
+      records: 3600,
+      driftAfter: 1800, // one record per second: windows of 300 records, drift from the 7th window on
+      startTs: START,
+      stepMs: 1000,
+      ratePerSecond: 0,
+    });
+    const events: PipelineEvent[] = [];
+    const pipeline = new Pipeline({
+      store,
+      source,
+      publisher: null,
+      topics: { driftEvents: null, deadLetters: null },
+      reference: (m) => refs.get(m),
+      settings: (m) => (m === DEMO_MODEL ? settings() : undefined),
+      defaults: settings(),
+      limits: LIMITS,
+      idleTimeoutMs: 0,
+      onEvent: (e) => events.push(e),
+    });
+    await source.start(pipeline);
+    await source.finished;
+    await pipeline.flush();
+    await refs.stop();
+
+    const windows = await store.listWindows({ model: DEMO_MODEL, from: START - MIN, to: START + 4 * 3600_000 });
+    expect(windows.map((w) => w.key.start)).toEqual(Array.from({ length: 12 }, (_, i) => START + i * 5 * MIN));
+    expect(windows.every((w) => w.rowCount === 300 && w.referenceId === data.reference.id)).toBe(true);
+    expect(windows.map((w) => w.datasetDrifted)).toEqual([...Array(6).fill(false), ...Array(6).fill(true)]);
+    const after = await store.windowFeatures(windows[8]!.key);
+    const drifted = after.filter((f) => f.drifted).map((f) => f.feature);
+    expect(drifted).toEqual(expect.arrayContaining(['temp_c', 'vibration_mm_s']));
+    expect(events.filter((e) => e.type === 'window')).toHaveLength(12);
+    expect(pipeline.counters).toMatchObject({ accepted: 3600, rejected: 0, windows: 12 });
+  });
+
+  it('sends bad and late records to the dead letters with their reason and goes on', async () => {
+    const store = await harness.open();
+    await prepareDemo(store, FIXTURES);
+    const refs = await ActiveReferences.open(store, { pollMs: 60_000 });
+    const source = new ListSource();
+    const pipeline = new Pipeline({
+      store,
+      source,
+      publisher: null,
+      topics: { driftEvents: null, deadLetters: null },
+      reference: (m) => refs.get(m),
+      settings: (m) => (m === DEMO_MODEL ? settings() : undefined),
+      defaults: settings(),
+      limits: LIMITS,
+      idleTimeoutMs: 0,
+    });
+    await source.start(pipeline);
+    const good = (i: number, ts: number) => JSON.stringify({ model: DEMO_MODEL, ts, features: { temp_c: 80 + (i % 7), pressure_bar: 6, vibration_mm_s: 1, cycle_time_s: 12, line: 'A', shift: 1, seal_ok: true } });
+    const lines = [
+      good(1, START + 1000),
+      '{"model": "press-qa", "ts": ', // truncated JSON
+      JSON.stringify({ model: 'nope', ts: START, features: {} }),
+      JSON.stringify({ model: DEMO_MODEL, features: {} }),
+      JSON.stringify({ model: DEMO_MODEL, ts: START + 2000, features: { temp_c: 'hot' } }),
+      good(2, START + 6 * MIN), // closes the first window
+      good(3, START + 2000), // late: its window closed with no lateness allowed
+      good(4, START + 6 * MIN + 1000),
+    ];
+    const outcome = await source.send(lines);
+    expect(outcome.accepted).toBe(3);
+    expect(outcome.rejectedCount).toBe(5);
+    await pipeline.flush();
+    const letters = await store.listDeadLetters({ model: '' });
+    const all = [...letters, ...(await store.listDeadLetters({ model: DEMO_MODEL })), ...(await store.listDeadLetters({ model: 'nope' }))];
+    const byOrigin = new Map(all.map((l) => [l.source, l]));
+    expect(byOrigin.get('list:2')?.reasonCode).toBe('bad_json');
+    expect(byOrigin.get('list:3')?.reasonCode).toBe('unknown_model');
+    expect(byOrigin.get('list:4')?.reasonCode).toBe('missing_timestamp');
+    expect(byOrigin.get('list:5')?.reasonCode).toBe('wrong_type');
+    expect(byOrigin.get('list:5')?.reason).toMatch(/temp_c/);
+    const late = all.find((l) => l.reasonCode === 'late');
+    expect(late?.reason).toMatch(/too late/);
+    expect(byOrigin.get('list:2')?.payload).toBe('{"model": "press-qa", "ts": ');
+    const windows = await store.listWindows({ model: DEMO_MODEL, from: START - MIN, to: START + 3600_000 });
+    expect(windows.map((w) => w.rowCount)).toEqual([1, 2]);
+    await refs.stop();
+  });
+});
+
+/** A source fed by the test: one partition, one message per line. */
+class ListSource implements Source {
+  readonly description = 'list';
+  readonly finished = new Promise<void>(() => undefined);
+  private handler: SourceHandler | null = null;
+  private offset = 0n;
+  async start(handler: SourceHandler): Promise<void> {
+    this.handler = handler;
+    await handler.onAssigned([{ partition: 'list', checkpoint: null }]);
+  }
+  send(lines: string[]): Promise<BatchOutcome> {
+    const messages: SourceMessage[] = lines.map((l) => {
+      this.offset++;
+      return { partition: 'list', offset: this.offset, value: new TextEncoder().encode(l), format: 'json', receivedAt: Date.now(), origin: `list:${this.offset}` };
+    });
+    return this.handler!.onBatch({ partition: 'list', messages });
+  }
+  async commit(_c: ReadonlyArray<Checkpoint>): Promise<void> {}
+  async rewind(_p: PartitionId, _o: bigint): Promise<void> {}
+  pause(): void {}
+  resume(): void {}
+  async stop(): Promise<void> {}
+}

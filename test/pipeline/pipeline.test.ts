@@ -125,6 +125,56 @@ describe('pipeline', () => {
     expect(windows.map((w) => w.rowCount)).toEqual([1, 2]);
     await refs.stop();
   });
+  it('pauses the source while reports wait to be written, and resumes it when they are', async () => {
+    const store = await harness.open();
+    const data = await prepareDemo(store, FIXTURES);
+    const refs = await ActiveReferences.open(store, { pollMs: 60_000 });
+    let open!: () => void;
+    const gate = new Promise<void>((r) => (open = r));
+    // The real store, with window writes held back until the test opens the gate.
+    const slow = new Proxy(store, {
+      get(target, prop, receiver) {
+        if (prop === 'putWindow') return async (...args: Parameters<typeof store.putWindow>) => {
+          await gate;
+          return target.putWindow(...args);
+        };
+        const v = Reflect.get(target, prop, receiver);
+        return typeof v === 'function' ? v.bind(target) : v;
+      },
+    });
+    const source = createDemoSource({
+      model: DEMO_MODEL, normal: data.normal, drifted: data.drifted, segmentBy: DEMO_SEGMENT,
+      records: 600, driftAfter: 600, startTs: START, stepMs: 1000, ratePerSecond: 0, batchSize: 100,
+    });
+    const seen: string[] = [];
+    const pipeline = new Pipeline({
+      store: slow,
+      source,
+      publisher: null,
+      topics: { driftEvents: null, deadLetters: null },
+      reference: (m) => refs.get(m),
+      settings: () => ({ ...settings(), window: { shape: { type: 'count', count: 20 }, watermarkDelayMs: 0, allowedLatenessMs: 0 } }),
+      defaults: settings(),
+      limits: LIMITS,
+      idleTimeoutMs: 0,
+      maxQueuedWindows: 4,
+      onEvent: (e) => {
+        if (e.type === 'backpressure') {
+          seen.push(e.paused ? 'paused' : 'resumed');
+          if (e.paused) setTimeout(open, 50);
+        }
+      },
+    });
+    await source.start(pipeline);
+    await source.finished;
+    await pipeline.flush();
+    await refs.stop();
+    expect(seen[0]).toBe('paused');
+    expect(seen).toContain('resumed');
+    const windows = await store.listWindows({ model: DEMO_MODEL, from: START - MIN, to: START + 4 * 3600_000 });
+    expect(windows).toHaveLength(30);
+    expect(windows.every((w) => w.rowCount === 20)).toBe(true);
+  });
 });
 
 /** A source fed by the test: one partition, one message per line. */

@@ -15,6 +15,7 @@ import { createHttpIngest } from '../sources/http.js';
 import { createKafkaPublisher, ensureTopics } from '../sources/kafka-publisher.js';
 import { createKafkaSource, type KafkaSourceOptions } from '../sources/kafka.js';
 import { openStore, storeConfigFromEnv } from '../store/index.js';
+import { registerCaptureRoutes } from './capture.js';
 import { defaultSettings, modelSettings } from './settings.js';
 
 export interface ServiceOptions {
@@ -129,9 +130,11 @@ export async function startService(o: ServiceOptions): Promise<Service> {
         ...(config.http.apiToken ? { apiToken: config.http.apiToken } : {}),
       });
       ingest?.register(api.app);
+      const captures = registerCaptureRoutes(api.app, { pipeline, store, log });
+      cleanup.push(async () => captures.stop());
       url = (await api.listen()).url;
       cleanup.push(() => api.close());
-      log(`http: ${url}${ingest ? ' (POST /v1/ingest)' : ''}\n`);
+      log(`http: ${url}${ingest ? ' (POST /v1/ingest)' : ''}, POST /v1/references/capture\n`);
     }
 
     let rolling: RollingHandle | null = null;

@@ -21,6 +21,7 @@ import {
   type CreatePhase,
 } from '../reference/lifecycle.js';
 import { openStore, storeConfigFromEnv } from '../store/index.js';
+import { parseDuration } from '../config/index.js';
 import { parseColumnType } from './options.js';
 import { UsageError } from './usage-error.js';
 
@@ -50,6 +51,82 @@ function whoAmI(): string {
   } catch {
     return 'unknown';
   }
+}
+
+function durationValue(value: string): number {
+  const ms = parseDuration(value);
+  if (ms === null || ms <= 0) throw new InvalidArgumentError(`expected a duration such as 30s, 10m or 2h, got "${value}"`);
+  return ms;
+}
+
+interface CaptureFlags {
+  model: string;
+  modelVersion: string;
+  records?: number;
+  duration?: number;
+  url?: string;
+  maxRows: number;
+  promote?: boolean;
+  reason?: string;
+  format: 'text' | 'json';
+}
+
+/** How long `--from-stream` waits for the service at most (the service's own capture limit is one hour). */
+const CAPTURE_WAIT_MS = 3_700_000;
+
+/** Asks the running service to capture the model's next records and waits until the reference exists. */
+async function captureFromStream(flags: CaptureFlags, io: ReferenceIo): Promise<void> {
+  const base = (flags.url ?? process.env['DRIFTWATCH_URL'] ?? 'http://127.0.0.1:8080').replace(/\/+$/, '');
+  const token = process.env['DRIFTWATCH_API_TOKEN'];
+  const headers: Record<string, string> = { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) };
+  const call = async (path: string, init: RequestInit): Promise<{ status: number; body: Record<string, unknown> }> => {
+    let res: Response;
+    try {
+      res = await fetch(`${base}${path}`, { ...init, headers, signal: AbortSignal.timeout(30_000) });
+    } catch (e) {
+      throw new UsageError(`cannot reach the service at ${base}: ${(e as Error).message} (is \`driftwatch run\` running? see --url)`);
+    }
+    const text = await res.text();
+    let body: Record<string, unknown> = {};
+    try {
+      body = JSON.parse(text) as Record<string, unknown>;
+    } catch {
+      body = { error: text.slice(0, 200) };
+    }
+    return { status: res.status, body };
+  };
+  const started = await call('/v1/references/capture', {
+    method: 'POST',
+    body: JSON.stringify({
+      model: flags.model,
+      model_version: flags.modelVersion,
+      ...(flags.records !== undefined ? { records: flags.records } : { duration_ms: flags.duration }),
+      promote: flags.promote === true,
+      max_rows: flags.maxRows,
+      ...(flags.reason !== undefined ? { reason: flags.reason } : {}),
+    }),
+  });
+  if (started.status !== 202) throw new UsageError(`the service refused the capture (HTTP ${started.status}): ${String(started.body['error'] ?? '')}`);
+  const id = String(started.body['id']);
+  if (flags.format === 'text') io.err(`capturing ${flags.records !== undefined ? `the next ${flags.records} records` : 'a span of event time'} of ${flags.model} (${id})...\n`);
+  const deadline = Date.now() + CAPTURE_WAIT_MS;
+  let last = -1;
+  while (Date.now() < deadline) {
+    await new Promise((r) => setTimeout(r, 500));
+    const s = await call(`/v1/references/capture/${encodeURIComponent(id)}`, { method: 'GET' });
+    if (s.status !== 200) throw new UsageError(`the service lost capture ${id} (HTTP ${s.status}); was it restarted?`);
+    const status = s.body['status'];
+    const records = Number(s.body['records'] ?? 0);
+    if (status === 'done') {
+      if (flags.format === 'json') io.out(`${JSON.stringify(s.body, null, 2)}\n`);
+      else io.out(`created ${String(s.body['snapshot'])} for model ${JSON.stringify(flags.model)} from ${records} streamed records${s.body['promoted'] ? ', active' : ', candidate'}\n`);
+      return;
+    }
+    if (status === 'failed') throw new UsageError(`capture failed: ${String(s.body['error'] ?? 'unknown reason')}`);
+    if (io.interactive && records !== last) io.err(`\r${records} records`);
+    last = records;
+  }
+  throw new UsageError(`capture ${id} did not finish in time`);
 }
 
 function positiveInt(name: string) {
@@ -177,7 +254,10 @@ export function addReferenceCommand(program: Command, io: ReferenceIo): Command 
 
   cmd
     .command('create')
-    .description('Create a candidate reference for a model from a file or from the samples stored with past windows.')
+    .description(
+      'Create a candidate reference for a model from a file, from the samples stored with past windows, or from the\n' +
+        'live stream of a running service (its next N records, or a span of event time).',
+    )
     .requiredOption('--model <name>', 'model the reference belongs to')
     .option('--model-version <version>', 'model version the reference was validated with', '')
     .option('--file <path>', 'CSV, NDJSON, Parquet or Arrow IPC file')
@@ -186,6 +266,10 @@ export function addReferenceCommand(program: Command, io: ReferenceIo): Command 
     .option('--since <time>', 'with --from-windows: start of the range (ISO time or epoch ms)', timeValue('--since'))
     .option('--until <time>', 'with --from-windows: end of the range (default now)', timeValue('--until'))
     .option('--exclude-drifted', 'with --from-windows: leave out windows flagged as drifted')
+    .option('--from-stream', 'capture from the live stream of a running `driftwatch run` (see --url)')
+    .option('--records <n>', 'with --from-stream: the next N records of the model', positiveInt('--records'))
+    .option('--duration <d>', 'with --from-stream: a span of event time from the next record on (e.g. 10m)', durationValue)
+    .option('--url <url>', 'with --from-stream: the running service (default $DRIFTWATCH_URL, else http://127.0.0.1:8080); token from $DRIFTWATCH_API_TOKEN')
     .option('--max-rows <n>', `sample at most this many rows (seeded reservoir; default ${DEFAULT_MAX_ROWS})`, positiveInt('--max-rows'), DEFAULT_MAX_ROWS)
     .option('--seed <n>', `sampling seed (default ${DEFAULT_SEED})`, seedValue, DEFAULT_SEED)
     .option('--column-type <name=type>', 'declare a column numerical or categorical (repeatable)', parseColumnType, {})
@@ -199,6 +283,10 @@ export function addReferenceCommand(program: Command, io: ReferenceIo): Command 
       file?: string;
       fileFormat?: FileFormat;
       fromWindows?: boolean;
+      fromStream?: boolean;
+      records?: number;
+      duration?: number;
+      url?: string;
       since?: number;
       until?: number;
       excludeDrifted?: boolean;
@@ -210,7 +298,14 @@ export function addReferenceCommand(program: Command, io: ReferenceIo): Command 
       dataDir?: string;
       format: 'text' | 'json';
     }) => {
-      if ((flags.file === undefined) === (flags.fromWindows === undefined)) throw new UsageError('give exactly one source: --file PATH or --from-windows --since TIME');
+      const sources = [flags.file !== undefined, flags.fromWindows === true, flags.fromStream === true].filter(Boolean).length;
+      if (sources !== 1) throw new UsageError('give exactly one source: --file PATH, --from-windows --since TIME, or --from-stream --records N|--duration D');
+      if (flags.fromStream) {
+        if ((flags.records === undefined) === (flags.duration === undefined)) throw new UsageError('--from-stream needs exactly one of --records N or --duration D');
+        await captureFromStream(flags as CaptureFlags, io);
+        return;
+      }
+      if (flags.records !== undefined || flags.duration !== undefined || flags.url !== undefined) throw new UsageError('--records, --duration and --url go with --from-stream');
       if (flags.fromWindows && flags.since === undefined) throw new UsageError('--from-windows needs --since (the start of the range)');
       if (flags.file !== undefined && (flags.since !== undefined || flags.until !== undefined || flags.excludeDrifted)) {
         throw new UsageError('--since, --until and --exclude-drifted go with --from-windows, not --file');

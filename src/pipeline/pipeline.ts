@@ -9,7 +9,9 @@
  */
 import type { BatchOutcome, Checkpoint, LabelRecord, PartitionId, Publisher, Source, SourceBatch, SourceHandler, StreamRecord } from '../core/stream.js';
 import type { DeadLetter, Store } from '../core/store.js';
+import type { Table } from '../core/table.js';
 import type { LoadedReference } from '../reference/lifecycle.js';
+import { appendRow, bufferTable, createBuffer, type RowBuffer } from '../window/buffer.js';
 import {
   addLabels,
   addRecords,
@@ -61,6 +63,29 @@ export interface PipelineOptions {
   readonly onEvent?: (event: PipelineEvent) => void;
 }
 
+/** What a stream capture collects (a reference from the live stream): the next N records, or an event-time span. */
+export interface CaptureRequest {
+  /** Stop after this many records of the model. */
+  readonly records?: number;
+  /** Stop when the model's event time passes the first captured record's time plus this. */
+  readonly durationMs?: number;
+  /** Called as records are taken. */
+  readonly onProgress?: (records: number) => void;
+}
+
+interface Capture {
+  readonly request: CaptureRequest;
+  readonly buffer: RowBuffer;
+  firstTs: number;
+  readonly resolve: (t: Table) => void;
+  readonly reject: (e: Error) => void;
+}
+
+/** A capture cannot start: the model has no schema (neither configured features nor an active reference). */
+export class CaptureError extends Error {
+  override readonly name = 'CaptureError';
+}
+
 interface Job {
   readonly evaluation: WindowEvaluation;
   /** Offsets this job keeps uncommitted until it is written. */
@@ -84,6 +109,7 @@ export class Pipeline implements SourceHandler {
   private lock: Promise<unknown> = Promise.resolve();
   private fatal: Error | null = null;
   private stats = { accepted: 0, rejected: 0, late: 0, windows: 0 };
+  private readonly captures = new Map<string, Capture[]>();
 
   constructor(private readonly o: PipelineOptions) {
     this.now = o.now ?? Date.now;
@@ -165,6 +191,7 @@ export class Pipeline implements SourceHandler {
       for (const d of decoded.dead) dead.push(d);
       if (decoded.bodyError !== undefined && batch.messages.length === 1) bodyError = decoded.bodyError;
     }
+    if (this.captures.size > 0) this.feedCaptures(entries);
     const { late, due } = addRecords(this.state, this.windowOf, batch.partition, entries, now);
     if (labels.length > 0) addLabels(this.state, this.windowOf, batch.partition, labels, now);
     for (const l of late) {
@@ -199,6 +226,54 @@ export class Pipeline implements SourceHandler {
       rejectedCount: dead.length,
       ...(bodyError !== undefined ? { bodyError } : {}),
     };
+  }
+
+  /**
+   * Collects the model's next records as they pass (whatever the source), for a reference from the live stream.
+   * Resolves with them as a table (the model's feature columns) once `records` are taken or the event-time span
+   * has passed; rejects on `signal` abort. Every record decoding accepts counts, late ones included. Throws
+   * CaptureError at once when the model has no schema (neither configured features nor an active reference).
+   */
+  capture(model: string, request: CaptureRequest, signal?: AbortSignal): Promise<Table> {
+    const m = this.model(model);
+    if (typeof m === 'string') throw new CaptureError(m);
+    if (request.records === undefined && request.durationMs === undefined) throw new CaptureError('a capture needs a record count or a duration');
+    const columns = m.window.columns.filter((c) => c.name !== LABEL_COLUMN && c.name !== STATUS_COLUMN);
+    return new Promise<Table>((resolve, reject) => {
+      const capture: Capture = { request, buffer: createBuffer(columns), firstTs: NaN, resolve, reject };
+      const list = this.captures.get(model) ?? [];
+      list.push(capture);
+      this.captures.set(model, list);
+      signal?.addEventListener('abort', () => {
+        this.endCapture(model, capture);
+        reject(new CaptureError(`capture of ${model} stopped after ${capture.buffer.length} records`));
+      });
+    });
+  }
+
+  private endCapture(model: string, capture: Capture): void {
+    const rest = (this.captures.get(model) ?? []).filter((c) => c !== capture);
+    if (rest.length > 0) this.captures.set(model, rest);
+    else this.captures.delete(model);
+  }
+
+  private feedCaptures(entries: ReadonlyArray<{ readonly record: StreamRecord }>): void {
+    for (const { record } of entries) {
+      const list = this.captures.get(record.model);
+      if (!list) continue;
+      for (const c of [...list]) {
+        if (Number.isNaN(c.firstTs)) c.firstTs = record.ts;
+        const spanOver = c.request.durationMs !== undefined && record.ts >= c.firstTs + c.request.durationMs;
+        if (!spanOver) {
+          appendRow(c.buffer, record.ts, record.features);
+          c.request.onProgress?.(c.buffer.length);
+        }
+        if (spanOver || (c.request.records !== undefined && c.buffer.length >= c.request.records)) {
+          this.endCapture(record.model, c);
+          c.resolve(bufferTable(c.buffer, `stream capture of ${record.model}`));
+        }
+      }
+    }
   }
 
   /** Periodic work: idle windows, and commits on a quiet stream. */

@@ -23,6 +23,7 @@ OUT = ROOT / "fixtures" / "golden"
 
 def versions() -> dict[str, str]:
     import evidently
+    import sklearn
 
     return {
         "python": sys.version.split()[0],
@@ -30,6 +31,7 @@ def versions() -> dict[str, str]:
         "scipy": scipy.__version__,
         "pandas": pandas.__version__,
         "evidently": evidently.__version__,
+        "scikit-learn": sklearn.__version__,
     }
 
 

@@ -382,11 +382,13 @@ export class ClickHouseStore implements Store {
     const key = windowKeyFields(record.key);
     const version = record.version;
     const what = `storing window ${record.key.model} ${new Date(record.key.start).toISOString()}`;
+    // The result tables are independent of each other: written concurrently (a server takes them in parallel).
+    const writes: Array<Promise<void>> = [];
     if (record.sample) {
       const sampleColumns = ['model', 'segment', 'window_start', 'window_end', 'version', 'column_index', 'column', 'kind', 'integer', 'dtype', 'chunk', 'hi', 'lo', 'categories'];
-      await this.insertBodies(what, 'window_samples', sampleColumns, sampleBodies({ ...key, version }, record.sample));
+      writes.push(this.insertBodies(what, 'window_samples', sampleColumns, sampleBodies({ ...key, version }, record.sample)));
     }
-    await this.insert(
+    writes.push(this.insert(
       what,
       'window_features',
       record.features.map((f) => ({
@@ -403,8 +405,8 @@ export class ClickHouseStore implements Store {
         current_size: f.currentSize,
         version,
       })),
-    );
-    await this.insert(
+    ));
+    writes.push(this.insert(
       what,
       'window_outliers',
       record.outliers.map((o) => ({
@@ -418,8 +420,8 @@ export class ClickHouseStore implements Store {
         detail: JSON.stringify(o.detail ?? null),
         version,
       })),
-    );
-    await this.insert(
+    ));
+    writes.push(this.insert(
       what,
       'window_quality',
       record.quality.map((q) => ({
@@ -431,8 +433,9 @@ export class ClickHouseStore implements Store {
         detail: JSON.stringify(q.detail ?? null),
         version,
       })),
-    );
-    // Last: the window's summary row, which is what lists and dashboards start from.
+    ));
+    await Promise.all(writes);
+    // Last, once the results are in: the window's summary row, which is what lists and dashboards start from.
     await this.insert(what, 'windows', [
       {
         ...key,

@@ -309,7 +309,8 @@ export class Pipeline implements SourceHandler {
     for (const d of due) {
       const m = this.model(d.key.model);
       const settings = typeof m === 'string' ? this.o.defaults : m.settings;
-      const evaluation = evaluateWindow(d, this.o.reference(d.key.model), settings.evaluation, this.now());
+      const prediction = typeof m === 'string' ? undefined : m.settings.prediction;
+      const evaluation = evaluateWindow(d, this.o.reference(d.key.model), settings.evaluation, this.now(), prediction);
       this.queue.push({ evaluation, pins: d.offsets, dueAt: now });
     }
   }

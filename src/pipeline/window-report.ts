@@ -14,6 +14,7 @@ import { runQualityChecks, type QualityCheckResult } from '../quality/index.js';
 import { sampleRows, type LoadedReference } from '../reference/lifecycle.js';
 import type { DueWindow } from '../window/engine.js';
 import type { EvaluationSettings } from './models.js';
+import { modelHealth, type ModelHealth, type PredictionSettings } from './model-quality.js';
 
 /** Seed of the reservoir that picks the rows stored with a window (fixed: the same window stores the same rows). */
 const SAMPLE_SEED = 7;
@@ -26,6 +27,8 @@ export interface WindowEvaluation {
   readonly columns: ColumnDrift[];
   readonly outliers: OutlierReport | null;
   readonly quality: QualityCheckResult[];
+  /** Prediction models: error-status share and model quality against the reference. */
+  readonly health: ModelHealth | null;
   /** When the evaluation finished (processing time). */
   readonly computedAt: number;
 }
@@ -34,9 +37,16 @@ export interface WindowEvaluation {
  * Drift of every profiled feature (method per feature), the dataset share, outliers and quality checks. A feature
  * the window does not carry, and a window with no rows, give insufficient-data results, never an exception.
  */
-export function evaluateWindow(due: DueWindow, reference: LoadedReference | undefined, settings: EvaluationSettings, now: number): WindowEvaluation {
+export function evaluateWindow(
+  due: DueWindow,
+  reference: LoadedReference | undefined,
+  settings: EvaluationSettings,
+  now: number,
+  prediction?: PredictionSettings,
+): WindowEvaluation {
+  const health = prediction ? modelHealth(due.table, reference?.rows ?? null, prediction) : null;
   if (!reference) {
-    return { due, reference: null, dataset: datasetDrift([], settings.driftShare), columns: [], outliers: null, quality: [], computedAt: now };
+    return { due, reference: null, dataset: datasetDrift([], settings.driftShare), columns: [], outliers: null, quality: [], health, computedAt: now };
   }
   const profile = reference.profile;
   const columns: ColumnDrift[] = [];
@@ -72,6 +82,7 @@ export function evaluateWindow(due: DueWindow, reference: LoadedReference | unde
     columns,
     outliers: detectOutliers(profiled, current, settings.outliers),
     quality: runQualityChecks(current, profile.quality, settings.quality ?? {}),
+    health,
     computedAt: now,
   };
 }
@@ -124,6 +135,32 @@ export function windowRecord(e: WindowEvaluation, sample: number): WindowRecord 
     value: typeof q.value === 'number' ? q.value : null,
     detail: { condition: q.condition, value: q.value },
   }));
+  if (e.health) {
+    quality.push({
+      check: 'error_status_share',
+      column: '',
+      status: e.health.errorShare === null ? 'insufficient_data' : 'passed',
+      value: e.health.errorShare,
+      detail: { errors: e.health.errors, rows: e.health.rows },
+    });
+    for (const m of e.health.metrics) {
+      const ok = m.current.status === 'ok';
+      quality.push({
+        check: `model_${m.metric}`,
+        column: '',
+        status: ok ? 'passed' : 'insufficient_data',
+        value: ok ? m.current.value : null,
+        detail: {
+          n: m.current.n,
+          skipped: m.current.skipped,
+          labelled: e.health.labelled,
+          ...(ok ? {} : { reason: m.current.reason }),
+          reference: m.reference?.status === 'ok' ? m.reference.value : null,
+          change: m.change?.status === 'ok' ? { absolute: m.change.absolute, relative: m.change.relative } : null,
+        },
+      });
+    }
+  }
   const table = e.due.table;
   return {
     key: e.due.key,
@@ -177,6 +214,19 @@ export interface DriftEvent {
   }>;
   readonly outliers: ReadonlyArray<{ readonly method: string; readonly outliers: number; readonly scored: number; readonly share: number | null }>;
   readonly quality_failed: ReadonlyArray<{ readonly check: string; readonly column: string }>;
+  /** Prediction models only. */
+  readonly model_health?: {
+    readonly error_share: number | null;
+    readonly labelled: number;
+    readonly metrics: ReadonlyArray<{
+      readonly metric: string;
+      readonly value: number | null;
+      readonly reference: number | null;
+      readonly change_absolute: number | null;
+      readonly change_relative: number | null;
+      readonly status: string;
+    }>;
+  };
   readonly computed_at: string;
 }
 
@@ -211,6 +261,22 @@ export function driftEvent(e: WindowEvaluation, record: WindowRecord): DriftEven
     })),
     outliers: record.outliers.map((o) => ({ method: o.method, outliers: o.outliers, scored: o.scored, share: o.share })),
     quality_failed: record.quality.filter((q) => q.status === 'failed').map((q) => ({ check: q.check, column: q.column })),
+    ...(e.health
+      ? {
+          model_health: {
+            error_share: e.health.errorShare,
+            labelled: e.health.labelled,
+            metrics: e.health.metrics.map((m) => ({
+              metric: m.metric,
+              value: m.current.status === 'ok' ? m.current.value : null,
+              reference: m.reference?.status === 'ok' ? m.reference.value : null,
+              change_absolute: m.change?.status === 'ok' ? m.change.absolute : null,
+              change_relative: m.change?.status === 'ok' ? m.change.relative : null,
+              status: m.current.status,
+            })),
+          },
+        }
+      : {}),
     computed_at: new Date(record.computedAt).toISOString(),
   };
 }

@@ -12,7 +12,8 @@ import { Pipeline, type PipelineEvent } from '../../src/pipeline/pipeline.js';
 import type { ModelSettings } from '../../src/pipeline/models.js';
 import { ActiveReferences } from '../../src/reference/active.js';
 import { createDemoSource } from '../../src/sources/demo.js';
-import { engineHarness } from '../reference/helpers.js';
+import { categories, engineHarness, numbers, table } from '../reference/helpers.js';
+import { createReference, promoteReference } from '../../src/reference/lifecycle.js';
 
 const FIXTURES = join(import.meta.dirname, '..', '..', 'fixtures', 'demo');
 const harness = engineHarness('pipeline');
@@ -175,6 +176,49 @@ describe('pipeline', () => {
     expect(windows).toHaveLength(30);
     expect(windows.every((w) => w.rowCount === 20)).toBe(true);
   });
+  it('reports model health of prediction windows: error share, quality from labels joined later, and the change against the reference', async () => {
+    const store = await harness.open();
+    // Reference: a model right 90% of the time (scores on the right side of 0.5 for 9 rows in 10).
+    const n = 1000;
+    const refScores = Array.from({ length: n }, (_, i) => ((i % 10 === 0) !== (i % 2 === 0) ? 0.8 : 0.2));
+    const refLabels = Array.from({ length: n }, (_, i) => (i % 2 === 0 ? '1' : '0'));
+    const x = Array.from({ length: n }, (_, i) => (i % 97) / 10);
+    const { snapshot } = await createReference(store, table([numbers('x', x), numbers('prediction', refScores), categories('label', refLabels)]), {
+      model: 'clf', source: { kind: 'stream', detail: 'test' }, by: 'test',
+    });
+    await promoteReference(store, snapshot.id, { by: 'test' });
+    const refs = await ActiveReferences.open(store, { pollMs: 60_000 });
+    const source = new ListSource();
+    const clf: ModelSettings = { ...settings(), kind: 'prediction', features: new Map([['x', 'numerical']]), prediction: { task: 'classification', positiveLabel: '1', labelJoinMs: 10 * MIN } };
+    const pipeline = new Pipeline({
+      store, source, publisher: null, topics: { driftEvents: null, deadLetters: null },
+      reference: (m) => refs.get(m), settings: (m) => (m === 'clf' ? clf : undefined), defaults: settings(),
+      limits: LIMITS, idleTimeoutMs: 0,
+    });
+    await source.start(pipeline);
+    // 100 predictions in the first window: right 60% of the time; labels come later on their own; 5 errors.
+    const preds = Array.from({ length: 100 }, (_, i) => JSON.stringify({
+      model: 'clf', ts: START + i * 1000, id: `p${i}`, prediction: (i % 10 < 6) === (i % 2 === 0) ? 0.9 : 0.1,
+      status: i % 20 === 0 ? 'error' : 'ok', features: { x: (i % 97) / 10 },
+    }));
+    expect((await source.send(preds)).accepted).toBe(100);
+    const labels = Array.from({ length: 100 }, (_, i) => JSON.stringify({ model: 'clf', id: `p${i}`, ts: START + i * 1000 + 5000, label: i % 2 === 0 ? '1' : '0' }));
+    // The window closes (watermark past its end) before any label came: error share only.
+    await source.send([JSON.stringify({ model: 'clf', ts: START + 6 * MIN, id: 'late-1', prediction: 0.5, features: { x: 1 } })]);
+    expect((await source.send(labels, 'labels', 'label')).accepted).toBe(100);
+    await pipeline.flush();
+    const windows = await store.listWindows({ model: 'clf', from: START - MIN, to: START + 3600_000 });
+    expect(windows[0]!.version).toBe(200); // 100 rows + 100 labels joined
+    const quality = await store.windowQuality(windows[0]!.key);
+    const get = (check: string) => quality.find((q) => q.check === check)!;
+    expect(get('error_status_share').value).toBeCloseTo(0.05, 12);
+    expect(get('model_accuracy').value).toBeCloseTo(0.6, 12);
+    expect(get('model_accuracy').detail).toMatchObject({ reference: 0.9, labelled: 100 });
+    expect((get('model_accuracy').detail as { change: { absolute: number } }).change.absolute).toBeCloseTo(-0.3, 12);
+    expect(get('model_roc_auc').status).toBe('passed');
+    expect(get('model_f1').value).toBeGreaterThan(0);
+    await refs.stop();
+  });
 });
 
 /** A source fed by the test: one partition, one message per line. */
@@ -187,12 +231,12 @@ class ListSource implements Source {
     this.handler = handler;
     await handler.onAssigned([{ partition: 'list', checkpoint: null }]);
   }
-  send(lines: string[]): Promise<BatchOutcome> {
+  send(lines: string[], partition = 'list', kind?: 'label'): Promise<BatchOutcome> {
     const messages: SourceMessage[] = lines.map((l) => {
       this.offset++;
-      return { partition: 'list', offset: this.offset, value: new TextEncoder().encode(l), format: 'json', receivedAt: Date.now(), origin: `list:${this.offset}` };
+      return { partition, offset: this.offset, value: new TextEncoder().encode(l), format: 'json', receivedAt: Date.now(), origin: `${partition}:${this.offset}`, ...(kind ? { kind } : {}) };
     });
-    return this.handler!.onBatch({ partition: 'list', messages });
+    return this.handler!.onBatch({ partition, messages });
   }
   async commit(_c: ReadonlyArray<Checkpoint>): Promise<void> {}
   async rewind(_p: PartitionId, _o: bigint): Promise<void> {}

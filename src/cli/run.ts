@@ -17,6 +17,7 @@ import { createDemoSource } from '../sources/demo.js';
 import { createFileSource } from '../sources/file.js';
 import { openStore, storeConfigFromEnv } from '../store/index.js';
 import { packageRoot } from './package-root.js';
+import { withStore } from './reference.js';
 import type { CliIo } from './main.js';
 
 function positiveNumber(name: string) {
@@ -63,6 +64,29 @@ function untilSignal(): { promise: Promise<string>; dispose: () => void } {
 
 export function addStreamCommands(program: Command, io: CliIo, setExit: (code: number) => void): void {
   const log = (line: string) => io.err(line);
+
+  program
+    .command('dead-letters')
+    .description('Records the pipeline refused, newest first, with where they came from and why.')
+    .command('list')
+    .option('--model <name>', 'only this model\'s (records naming no model: --model "")')
+    .option('--limit <n>', 'at most this many', wholeNumber('--limit', 1), 50)
+    .addOption(new Option('--format <format>', 'output format').choices(['table', 'json']).default('table'))
+    .option('--data-dir <dir>', 'embedded engine data directory (default ./data; ignored with CLICKHOUSE_URL)')
+    .action(async (flags: { model?: string; limit: number; format: 'table' | 'json'; dataDir?: string }) => {
+      const letters = await withStore(flags.dataDir ? { dataDir: flags.dataDir } : {}, (store) =>
+        store.listDeadLetters({ ...(flags.model !== undefined ? { model: flags.model } : {}), limit: flags.limit }),
+      );
+      if (flags.format === 'json') io.out(`${JSON.stringify(letters, null, 2)}\n`);
+      else if (letters.length === 0) io.out('no dead letters\n');
+      else {
+        for (const l of letters) {
+          const payload = l.payload.length > 80 ? `${l.payload.slice(0, 77)}...` : l.payload;
+          io.out(`${new Date(l.receivedAt).toISOString()}  ${l.reasonCode}  ${l.source}\n  ${l.reason}\n  ${JSON.stringify(payload)}\n`);
+        }
+      }
+      setExit(0);
+    });
 
   program
     .command('run')

@@ -30,3 +30,13 @@ describe('driftwatch run', () => {
     expect(r.err).toMatch(/nope\.yaml/);
   });
 });
+
+describe('driftwatch dead-letters list', () => {
+  it('lists what the store holds (nothing in a new data directory)', async () => {
+    const r = await run('dead-letters', 'list', '--data-dir', join(dir, 'empty'), '--format', 'json');
+    expect(r.err).toBe('');
+    expect(r.code).toBe(0);
+    expect(JSON.parse(r.out)).toEqual([]);
+    expect((await run('dead-letters', 'list', '--data-dir', join(dir, 'empty'))).out).toBe('no dead letters\n');
+  });
+});

@@ -114,45 +114,35 @@ export function appendRow(buf: RowBuffer, ts: number, values: Readonly<Record<st
   const cols = buf.columns;
   for (let i = 0; i < cols.length; i++) {
     const name = cols[i]!.name;
-    const v = Object.hasOwn(values, name) ? values[name] : null;
-    let b = buf.buffers[i]!;
-    if (b.kind === 'number') {
-      if (v === null || v === undefined) b.values[row] = NaN;
-      else if (typeof v === 'number') b.values[row] = v;
-      else if (typeof v === 'boolean') b.values[row] = v ? 1 : 0;
-      else {
-        const x = v.trim() === '' ? NaN : Number(v);
-        if (Number.isNaN(x)) {
-          b = toText(buf, i);
-          b.codes[row] = codeOf(b, v);
-        } else b.values[row] = x;
-      }
-    } else {
-      b.codes[row] = v === null || v === undefined || v === '' ? -1 : codeOf(b, String(v));
-    }
+    write(buf, i, row, Object.hasOwn(values, name) ? (values[name] ?? null) : null);
   }
   buf.length = row + 1;
+}
+
+/** Writes one value into column `i` at `row` (see appendRow for what each kind of column takes). */
+function write(buf: RowBuffer, i: number, row: number, v: FeatureValue): void {
+  let b = buf.buffers[i]!;
+  if (b.kind === 'number') {
+    if (v === null) b.values[row] = NaN;
+    else if (typeof v === 'number') b.values[row] = v;
+    else if (typeof v === 'boolean') b.values[row] = v ? 1 : 0;
+    else {
+      const x = v.trim() === '' ? NaN : Number(v);
+      if (Number.isNaN(x)) {
+        b = toText(buf, i);
+        b.codes[row] = codeOf(b, v);
+      } else b.values[row] = x;
+    }
+  } else {
+    b.codes[row] = v === null || v === '' ? -1 : codeOf(b, String(v));
+  }
 }
 
 /** Sets one value of a row already in the buffer (a label that arrived after its prediction). */
 export function setValue(buf: RowBuffer, row: number, column: string, value: FeatureValue): boolean {
   const i = buf.columns.findIndex((c) => c.name === column);
   if (i < 0 || row < 0 || row >= buf.length) return false;
-  let b = buf.buffers[i]!;
-  if (b.kind === 'number') {
-    if (value === null) b.values[row] = NaN;
-    else if (typeof value === 'number') b.values[row] = value;
-    else if (typeof value === 'boolean') b.values[row] = value ? 1 : 0;
-    else {
-      const x = value.trim() === '' ? NaN : Number(value);
-      if (Number.isNaN(x)) {
-        b = toText(buf, i);
-        b.codes[row] = codeOf(b, value);
-      } else b.values[row] = x;
-    }
-  } else {
-    b.codes[row] = value === null || value === '' ? -1 : codeOf(b, String(value));
-  }
+  write(buf, i, row, value);
   return true;
 }
 

@@ -250,6 +250,25 @@ export function revokePartitions(state: WindowState, revoked: ReadonlyArray<Part
   return rewind;
 }
 
+/** A partition's progress; a partition never assigned (HTTP ingest, the demo) is taken on first use. */
+function progressOf(state: WindowState, partition: PartitionId): PartitionProgress {
+  let p = state.partitions.get(partition);
+  if (!p) {
+    assignPartition(state, partition, null);
+    p = state.partitions.get(partition)!;
+  }
+  return p;
+}
+
+/** Notes a read at `offset`; says whether it replays what was read before the checkpoint (and ends the replay if not). */
+function readAt(p: PartitionProgress, offset: bigint, now: number): boolean {
+  if (offset >= p.next) p.next = offset + 1n;
+  p.lastArrival = now;
+  const replaying = p.replay !== null && offset < p.replay.until;
+  if (p.replay !== null && !replaying) p.replay = null;
+  return replaying;
+}
+
 /**
  * Adds a partition's records (in offset order) to their windows. Returns the records that came too late for every
  * window they belong to. `now` is the processing time (for idleness).
@@ -261,20 +280,13 @@ export function addRecords(
   records: ReadonlyArray<{ readonly record: StreamRecord; readonly offset: bigint }>,
   now: number,
 ): { late: LateRecord[]; due: DueWindow[] } {
-  let p = state.partitions.get(partition);
-  if (!p) {
-    assignPartition(state, partition, null);
-    p = state.partitions.get(partition)!;
-  }
+  const p = progressOf(state, partition);
   const late: LateRecord[] = [];
   const due: DueWindow[] = [];
   for (const { record, offset } of records) {
     const model = modelOf(record.model);
     if (!model) continue;
-    if (offset >= p.next) p.next = offset + 1n;
-    p.lastArrival = now;
-    const replaying = p.replay !== null && offset < p.replay.until;
-    if (p.replay !== null && !replaying) p.replay = null;
+    const replaying = readAt(p, offset, now);
     if (record.ts > p.maxTs) {
       const wasMin = effectiveTime(p) <= state.eventTime || state.eventTime === -Infinity;
       p.maxTs = record.ts;
@@ -386,16 +398,9 @@ export function addLabels(
   labels: ReadonlyArray<{ readonly label: LabelRecord; readonly offset: bigint }>,
   now: number,
 ): void {
-  let p = state.partitions.get(partition);
-  if (!p) {
-    assignPartition(state, partition, null);
-    p = state.partitions.get(partition)!;
-  }
+  const p = progressOf(state, partition);
   for (const { label, offset } of labels) {
-    if (offset >= p.next) p.next = offset + 1n;
-    p.lastArrival = now;
-    const replaying = p.replay !== null && offset < p.replay.until;
-    if (p.replay !== null && !replaying) p.replay = null;
+    const replaying = readAt(p, offset, now);
     const model = modelOf(label.model);
     if (!model?.labels) continue;
     const ids = state.predictions.get(label.id);

@@ -8,7 +8,8 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { BatchOutcome, Checkpoint, PartitionId, Source, SourceHandler, SourceMessage } from '../../src/core/stream.js';
 import { DEMO_MODEL, DEMO_SEGMENT, prepareDemo } from '../../src/app/demo-data.js';
-import { Pipeline, type PipelineEvent } from '../../src/pipeline/pipeline.js';
+import { Pipeline, type PipelineEvent, type PipelineOptions } from '../../src/pipeline/pipeline.js';
+import type { Store } from '../../src/core/store.js';
 import type { ModelSettings } from '../../src/pipeline/models.js';
 import { ActiveReferences } from '../../src/reference/active.js';
 import { createDemoSource } from '../../src/sources/demo.js';
@@ -34,6 +35,29 @@ function settings(): ModelSettings {
 
 const LIMITS = { maxRecordBytes: 1 << 20, maxFutureMs: 365 * 86_400_000, maxPastMs: 365 * 86_400_000 };
 
+/** A pipeline on the real store without Kafka: `model` gets `modelSettings`, other models none. */
+function pipelineFor(
+  store: Store,
+  source: Source,
+  refs: ActiveReferences,
+  model: string,
+  over: Partial<PipelineOptions> & { readonly modelSettings?: ModelSettings } = {},
+): Pipeline {
+  const { modelSettings, ...rest } = over;
+  return new Pipeline({
+    store,
+    source,
+    publisher: null,
+    topics: { driftEvents: null, deadLetters: null },
+    reference: (m) => refs.get(m),
+    settings: (m) => (m === model ? (modelSettings ?? settings()) : undefined),
+    defaults: settings(),
+    limits: LIMITS,
+    idleTimeoutMs: 0,
+    ...rest,
+  });
+}
+
 describe('pipeline', () => {
   it('reports every window of the demo stream, clean before the drift and drifted after it', async () => {
     const store = await harness.open();
@@ -51,18 +75,7 @@ describe('pipeline', () => {
       ratePerSecond: 0,
     });
     const events: PipelineEvent[] = [];
-    const pipeline = new Pipeline({
-      store,
-      source,
-      publisher: null,
-      topics: { driftEvents: null, deadLetters: null },
-      reference: (m) => refs.get(m),
-      settings: (m) => (m === DEMO_MODEL ? settings() : undefined),
-      defaults: settings(),
-      limits: LIMITS,
-      idleTimeoutMs: 0,
-      onEvent: (e) => events.push(e),
-    });
+    const pipeline = pipelineFor(store, source, refs, DEMO_MODEL, { onEvent: (e) => events.push(e) });
     await source.start(pipeline);
     await source.finished;
     await pipeline.flush();
@@ -84,17 +97,7 @@ describe('pipeline', () => {
     await prepareDemo(store, FIXTURES);
     const refs = await ActiveReferences.open(store, { pollMs: 60_000 });
     const source = new ListSource();
-    const pipeline = new Pipeline({
-      store,
-      source,
-      publisher: null,
-      topics: { driftEvents: null, deadLetters: null },
-      reference: (m) => refs.get(m),
-      settings: (m) => (m === DEMO_MODEL ? settings() : undefined),
-      defaults: settings(),
-      limits: LIMITS,
-      idleTimeoutMs: 0,
-    });
+    const pipeline = pipelineFor(store, source, refs, DEMO_MODEL);
     await source.start(pipeline);
     const good = (i: number, ts: number) => JSON.stringify({ model: DEMO_MODEL, ts, features: { temp_c: 80 + (i % 7), pressure_bar: 6, vibration_mm_s: 1, cycle_time_s: 12, line: 'A', shift: 1, seal_ok: true } });
     const lines = [
@@ -148,16 +151,8 @@ describe('pipeline', () => {
       records: 600, driftAfter: 600, startTs: START, stepMs: 1000, ratePerSecond: 0, batchSize: 100,
     });
     const seen: string[] = [];
-    const pipeline = new Pipeline({
-      store: slow,
-      source,
-      publisher: null,
-      topics: { driftEvents: null, deadLetters: null },
-      reference: (m) => refs.get(m),
-      settings: () => ({ ...settings(), window: { shape: { type: 'count', count: 20 }, watermarkDelayMs: 0, allowedLatenessMs: 0 } }),
-      defaults: settings(),
-      limits: LIMITS,
-      idleTimeoutMs: 0,
+    const pipeline = pipelineFor(slow, source, refs, DEMO_MODEL, {
+      modelSettings: { ...settings(), window: { shape: { type: 'count', count: 20 }, watermarkDelayMs: 0, allowedLatenessMs: 0 } },
       maxQueuedWindows: 4,
       onEvent: (e) => {
         if (e.type === 'backpressure') {
@@ -190,11 +185,7 @@ describe('pipeline', () => {
     const refs = await ActiveReferences.open(store, { pollMs: 60_000 });
     const source = new ListSource();
     const clf: ModelSettings = { ...settings(), kind: 'prediction', features: new Map([['x', 'numerical']]), prediction: { task: 'classification', positiveLabel: '1', labelJoinMs: 10 * MIN } };
-    const pipeline = new Pipeline({
-      store, source, publisher: null, topics: { driftEvents: null, deadLetters: null },
-      reference: (m) => refs.get(m), settings: (m) => (m === 'clf' ? clf : undefined), defaults: settings(),
-      limits: LIMITS, idleTimeoutMs: 0,
-    });
+    const pipeline = pipelineFor(store, source, refs, 'clf', { modelSettings: clf });
     await source.start(pipeline);
     // 100 predictions in the first window: right 60% of the time; labels come later on their own; 5 errors.
     const preds = Array.from({ length: 100 }, (_, i) => JSON.stringify({

@@ -15,6 +15,7 @@ import {
 import { describe, expect, it } from 'vitest';
 import type { PayloadFormat, SourceMessage } from '../../../src/core/stream.js';
 import { type DecodeLimits, decodeMessage, type ModelSchema } from '../../../src/pipeline/decode.js';
+import { seededRandom } from '../../../src/stats/reservoir.js';
 
 const NOW = Date.parse('2026-01-02T03:04:05.000Z');
 const T1 = '2026-01-02T03:00:00.000Z';
@@ -506,7 +507,7 @@ describe('decodeMessage: Arrow IPC', () => {
 
 describe('decodeMessage: fuzz', () => {
   it('never throws, and every non-blank NDJSON line is either a record or a dead letter', () => {
-    const random = mulberry32(20260102);
+    const random = seededRandom(20260102);
     const base = [
       good,
       { ...good, model: 'lots', segment: { lot_id: 'L-7' } },
@@ -547,13 +548,3 @@ describe('decodeMessage: fuzz', () => {
   });
 });
 
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}

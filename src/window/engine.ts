@@ -21,7 +21,18 @@ import { createHash } from 'node:crypto';
 import type { Checkpoint, FeatureValue, LabelRecord, PartitionId, StreamRecord } from '../core/stream.js';
 import type { WindowKey } from '../core/store.js';
 import type { Table } from '../core/table.js';
-import { appendRow, bufferTable, createBuffer, setValue, timeRange, type BufferColumnSpec, type RowBuffer } from './buffer.js';
+import {
+  appendRow,
+  bufferTable,
+  createBuffer,
+  restoreBuffer,
+  setValue,
+  snapshotBuffer,
+  timeRange,
+  type BufferColumnSpec,
+  type BufferSnapshot,
+  type RowBuffer,
+} from './buffer.js';
 import { windowsFor, type WindowSpec } from './spec.js';
 
 /** What the window stage must know about a model. */
@@ -589,4 +600,121 @@ export function bufferedRows(state: WindowState): number {
   let n = 0;
   for (const w of state.windows.values()) n += w.rows.length;
   return n;
+}
+
+/** JSON-safe form of the whole window state (offsets as decimal strings, buffers as `BufferSnapshot`). */
+export interface StateSnapshot {
+  readonly v: 1;
+  readonly options: EngineOptions;
+  readonly eventTime: number | null;
+  readonly partitions: ReadonlyArray<{
+    readonly partition: PartitionId;
+    readonly maxTs: number | null;
+    readonly lastArrival: number | null;
+    readonly next: string;
+    readonly replay: { readonly until: string; readonly eventTime: number | null; readonly countStarts: Record<string, string> | null } | null;
+    readonly committed: { readonly offset: string; readonly metadata: string } | null;
+  }>;
+  readonly windows: ReadonlyArray<{
+    readonly id: string;
+    readonly route: string;
+    readonly model: string;
+    readonly segment: Readonly<Record<string, string>>;
+    readonly start: number | null;
+    readonly end: number | null;
+    readonly count: boolean;
+    readonly rows: BufferSnapshot;
+    readonly firstOffsets: Record<string, string>;
+    readonly reported: number;
+    readonly labelsJoined: number;
+    readonly waiting: Record<string, number> | null;
+    readonly closed: boolean;
+  }>;
+  readonly earlyLabels: ReadonlyArray<{ readonly label: LabelRecord; readonly partition: PartitionId; readonly offset: string }>;
+}
+
+const finiteOrNull = (x: number): number | null => (Number.isFinite(x) ? x : null);
+
+/** The state as plain data (e.g. for a debugging dump or a test); `restoreState` rebuilds an equal state. */
+export function snapshotState(state: WindowState): StateSnapshot {
+  return {
+    v: 1,
+    options: state.options,
+    eventTime: finiteOrNull(state.eventTime),
+    partitions: [...state.partitions].map(([partition, p]) => ({
+      partition,
+      maxTs: finiteOrNull(p.maxTs),
+      lastArrival: finiteOrNull(p.lastArrival),
+      next: p.next.toString(),
+      replay: p.replay
+        ? {
+            until: p.replay.until.toString(),
+            eventTime: finiteOrNull(p.replay.eventTime),
+            countStarts: p.replay.countStarts ? Object.fromEntries([...p.replay.countStarts].map(([k, v]) => [k, v.toString()])) : null,
+          }
+        : null,
+      committed: p.committed ? { offset: p.committed.offset.toString(), metadata: p.committed.metadata } : null,
+    })),
+    windows: [...state.windows.values()].map((w) => ({
+      id: w.id,
+      route: w.route,
+      model: w.model,
+      segment: w.segment,
+      start: finiteOrNull(w.start),
+      end: finiteOrNull(w.end),
+      count: w.count,
+      rows: snapshotBuffer(w.rows),
+      firstOffsets: Object.fromEntries([...w.firstOffsets].map(([k, v]) => [k, v.toString()])),
+      reported: w.reported,
+      labelsJoined: w.labelsJoined,
+      waiting: w.waiting ? Object.fromEntries(w.waiting) : null,
+      closed: w.closed,
+    })),
+    earlyLabels: [...state.earlyLabels.values()].map((e) => ({ label: e.label, partition: e.partition, offset: e.offset.toString() })),
+  };
+}
+
+export function restoreState(s: StateSnapshot): WindowState {
+  const state = createWindowState(s.options);
+  state.eventTime = s.eventTime ?? -Infinity;
+  for (const p of s.partitions) {
+    state.partitions.set(p.partition, {
+      maxTs: p.maxTs ?? -Infinity,
+      lastArrival: p.lastArrival ?? -Infinity,
+      next: BigInt(p.next),
+      replay: p.replay
+        ? {
+            until: BigInt(p.replay.until),
+            eventTime: p.replay.eventTime ?? -Infinity,
+            countStarts: p.replay.countStarts ? new Map(Object.entries(p.replay.countStarts).map(([k, v]) => [k, BigInt(v)])) : null,
+          }
+        : null,
+      committed: p.committed ? { partition: p.partition, offset: BigInt(p.committed.offset), metadata: p.committed.metadata } : null,
+    });
+  }
+  for (const w of s.windows) {
+    const waiting = w.waiting ? new Map(Object.entries(w.waiting)) : null;
+    state.windows.set(w.id, {
+      id: w.id,
+      route: w.route,
+      model: w.model,
+      segment: w.segment,
+      start: w.start ?? NaN,
+      end: w.end ?? NaN,
+      count: w.count,
+      rows: restoreBuffer(w.rows),
+      firstOffsets: new Map(Object.entries(w.firstOffsets).map(([k, v]) => [k, BigInt(v)])),
+      reported: w.reported,
+      labelsJoined: w.labelsJoined,
+      waiting,
+      closed: w.closed,
+    });
+    for (const pid of waiting?.keys() ?? []) {
+      const list = state.predictions.get(pid);
+      if (list) list.push(w.id);
+      else state.predictions.set(pid, [w.id]);
+    }
+  }
+  for (const e of s.earlyLabels) state.earlyLabels.set(e.label.id, { label: e.label, partition: e.partition, offset: BigInt(e.offset) });
+  return state;
 }

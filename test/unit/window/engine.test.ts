@@ -9,8 +9,11 @@ import {
   checkpointsCommitted,
   createWindowState,
   flushAll,
+  restoreState,
   revokePartitions,
+  snapshotState,
   type DueWindow,
+  type StateSnapshot,
   type WindowModel,
   type WindowState,
 } from '../../../src/window/engine.js';
@@ -222,7 +225,7 @@ describe('restart from a checkpoint', () => {
     return out;
   }
 
-  function run(items: Array<[bigint, StreamRecord]>, wm: WindowModel, batch: number, crashAfter: number | null) {
+  function run(items: Array<[bigint, StreamRecord]>, wm: WindowModel, batch: number, crashAfter: number | null, dumpAfter: number | null = null) {
     const reports: Reports = new Map();
     const late = new Set<bigint>();
     let s = createWindowState({ idleTimeoutMs: 0 });
@@ -241,6 +244,7 @@ describe('restart from a checkpoint', () => {
       checkpointsCommitted(s, cps);
       committed = cps[0] ?? committed;
       batches++;
+      if (batches === dumpAfter) s = restoreState(JSON.parse(JSON.stringify(snapshotState(s))) as StateSnapshot);
       if (!crashed && crashAfter !== null && batches === crashAfter) {
         crashed = true;
         s = createWindowState({ idleTimeoutMs: 0 });
@@ -268,6 +272,10 @@ describe('restart from a checkpoint', () => {
           expect(again.finals).toEqual(base.finals);
           expect(again.late).toEqual(base.late);
         }
+        // The state written out as JSON and read back mid-stream carries on as if nothing happened.
+        const dumped = run(items, wm, 25, null, 5);
+        expect(dumped.finals).toEqual(base.finals);
+        expect(dumped.late).toEqual(base.late);
       }
     });
   }

@@ -214,6 +214,8 @@ export interface Store {
 
   // Window history
   putWindow(record: WindowRecord): Promise<void>;
+  /** Several reports in one write per table; each as idempotent as `putWindow`. */
+  putWindows(records: ReadonlyArray<WindowRecord>): Promise<void>;
   listWindows(query: { readonly model: string; readonly from: EpochMs; readonly to: EpochMs }): Promise<WindowSummary[]>;
   windowFeatures(key: WindowKey): Promise<WindowFeatureResult[]>;
   windowOutliers(key: WindowKey): Promise<WindowOutlierResult[]>;

@@ -93,6 +93,9 @@ interface Job {
   readonly dueAt: number;
 }
 
+/** Reports written together at most (one insert per table for all of them). */
+const MAX_WRITE_BATCH = 64;
+
 /** How many rejected records a batch outcome lists (the count is always complete). */
 const MAX_LISTED_REJECTIONS = 20;
 
@@ -348,18 +351,25 @@ export class Pipeline implements SourceHandler {
             );
           }
         }
-        const job = this.queue[0];
-        if (!job) continue;
-        const settings = this.settingsFor(job.evaluation.due.key.model);
-        const record = windowRecord(job.evaluation, settings.sampleRows);
-        await this.o.store.putWindow(record);
-        const event = driftEvent(job.evaluation, record);
-        if (event && this.o.publisher && this.o.topics.driftEvents) {
-          await this.o.publisher.publish(this.o.topics.driftEvents, [{ key: event.model, value: JSON.stringify(event), headers: { 'driftwatch-event-id': event.id } }]);
+        if (this.queue.length === 0) continue;
+        // Every queued report in one write per table, and their drift events in one publish.
+        const jobs = this.queue.slice(0, MAX_WRITE_BATCH);
+        const records = jobs.map((job) => windowRecord(job.evaluation, this.settingsFor(job.evaluation.due.key.model).sampleRows));
+        await this.o.store.putWindows(records);
+        const events = jobs.map((job, i) => driftEvent(job.evaluation, records[i]!));
+        const publish = events.filter((e): e is DriftEvent => e !== null);
+        if (publish.length > 0 && this.o.publisher && this.o.topics.driftEvents) {
+          await this.o.publisher.publish(
+            this.o.topics.driftEvents,
+            publish.map((event) => ({ key: event.model, value: JSON.stringify(event), headers: { 'driftwatch-event-id': event.id } })),
+          );
         }
-        this.queue.shift();
-        this.stats.windows++;
-        this.emit({ type: 'window', evaluation: job.evaluation, event, latencyMs: this.now() - job.dueAt });
+        this.queue.splice(0, jobs.length);
+        const done = this.now();
+        jobs.forEach((job, i) => {
+          this.stats.windows++;
+          this.emit({ type: 'window', evaluation: job.evaluation, event: events[i] ?? null, latencyMs: done - job.dueAt });
+        });
         if (this.paused && this.queue.length <= this.maxQueued() / 2) {
           this.paused = false;
           this.o.source.resume([...this.owned]);

@@ -624,6 +624,26 @@ describe('window history', () => {
     expectSameRows(samples.table, v2.sample!);
   });
 
+  it('putWindows writes many reports at once, each as putWindow would, the highest version of a key winning', async () => {
+    const store = await h.open(h.config());
+    const a = windowKey(BASE);
+    const b = windowKey(BASE + MINUTE, { segment: { lot: 'L"1\\' } });
+    const a1 = windowRecord(a, { version: 1, sample: table([numbers('x', [1, 2])]) });
+    const a2 = windowRecord(a, { version: 3, rowCount: 3, sample: table([numbers('x', [1, 2, 3])]) });
+    const b1 = windowRecord(b, { version: 1, sample: table([numbers('x', [9])]) });
+    await store.putWindows([a1, b1, a2]);
+    const listed = await store.listWindows({ model: a.model, from: BASE, to: BASE + DAY });
+    expect(listed.map((w) => [w.key.start, w.version, w.key.segment])).toEqual([
+      [BASE, 3, {}],
+      [BASE + MINUTE, 1, { lot: 'L"1\\' }],
+    ]);
+    const byName = (x: { feature: string }, y: { feature: string }) => (x.feature < y.feature ? -1 : 1);
+    expect([...(await store.windowFeatures(b))].sort(byName)).toEqual([...b1.features].sort(byName));
+    const samples = await store.windowSamples({ model: a.model, from: BASE, to: BASE + DAY, excludeDrifted: false });
+    expect(samples.windows).toBe(2);
+    expect(samples.table.rowCount).toBe(4);
+  });
+
   it('windowSamples stacks the samples of a range oldest first, and can leave out drifted windows', async () => {
     const store = await h.open(h.config());
     const model = `sampled ${HOSTILE[1]}`;

@@ -8,7 +8,7 @@ import type { Column, Table } from '../../core/table.js';
 export const CHUNK_ROWS = 65_536;
 
 /** Inserts are cut into bodies of about this size (the engine and the HTTP path both stream them). */
-const TARGET_BODY_BYTES = 32 * 1024 * 1024;
+export const TARGET_BODY_BYTES = 32 * 1024 * 1024;
 
 export class RowsWriter {
   private buf: Buffer;

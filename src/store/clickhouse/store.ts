@@ -24,7 +24,7 @@ import { chunksToColumns, selectArrow, tableOf } from './arrow.js';
 import { connect } from './connection.js';
 import { applyRetention, inDatabase, migrate, type MigrationOutcome } from './migrate.js';
 import { withRetry } from './retry.js';
-import { dateTime64, sampleBodies, type SampleBody } from './rows.js';
+import { dateTime64, sampleBodies, TARGET_BODY_BYTES, type SampleBody } from './rows.js';
 
 /** Version of the stored profile document; a reader refuses versions it does not know. */
 export const PROFILE_FORMAT_VERSION = 1;
@@ -84,6 +84,25 @@ function windowKeyFields(key: WindowKey): Record<string, unknown> {
     window_start: dateTime64(key.start),
     window_end: dateTime64(key.end),
   };
+}
+
+/** Small bodies joined (JSONEachRow rows are lines) up to the target size: one insert instead of one per window. */
+function* mergeBodies(bodies: Iterable<SampleBody>): Generator<SampleBody> {
+  let parts: Buffer[] = [];
+  let size = 0;
+  let values = 0;
+  for (const b of bodies) {
+    if (size > 0 && size + b.body.length > TARGET_BODY_BYTES) {
+      yield { body: Buffer.concat(parts), values };
+      parts = [];
+      size = 0;
+      values = 0;
+    }
+    parts.push(b.body);
+    size += b.body.length;
+    values += b.values;
+  }
+  if (size > 0) yield { body: Buffer.concat(parts), values };
 }
 
 /** Segment values as one canonical string: JSON with keys in code-point order ('{}' when unsegmented). */
@@ -379,65 +398,71 @@ export class ClickHouseStore implements Store {
   // ---- window history ------------------------------------------------------------------------------------------
 
   async putWindow(record: WindowRecord): Promise<void> {
-    const key = windowKeyFields(record.key);
-    const version = record.version;
-    const what = `storing window ${record.key.model} ${new Date(record.key.start).toISOString()}`;
-    // The result tables are independent of each other: written concurrently (a server takes them in parallel).
-    const writes: Array<Promise<void>> = [];
-    if (record.sample) {
-      const sampleColumns = ['model', 'segment', 'window_start', 'window_end', 'version', 'column_index', 'column', 'kind', 'integer', 'dtype', 'chunk', 'hi', 'lo', 'categories'];
-      writes.push(this.insertBodies(what, 'window_samples', sampleColumns, sampleBodies({ ...key, version }, record.sample)));
-    }
-    writes.push(this.insert(
-      what,
-      'window_features',
-      record.features.map((f) => ({
-        ...key,
-        feature: f.feature,
-        method: f.method,
-        status: f.status,
-        score: finiteOrNull(f.score),
-        statistic: finiteOrNull(f.statistic),
-        threshold: f.threshold,
-        drifted: f.drifted ? 1 : 0,
-        reason: f.reason,
-        reference_size: f.referenceSize,
-        current_size: f.currentSize,
-        version,
-      })),
-    ));
-    writes.push(this.insert(
-      what,
-      'window_outliers',
-      record.outliers.map((o) => ({
-        ...key,
-        method: o.method,
-        status: o.status,
-        outliers: o.outliers,
-        scored: o.scored,
-        share: finiteOrNull(o.share),
-        reason: o.reason,
-        detail: JSON.stringify(o.detail ?? null),
-        version,
-      })),
-    ));
-    writes.push(this.insert(
-      what,
-      'window_quality',
-      record.quality.map((q) => ({
-        ...key,
-        check: q.check,
-        column: q.column,
-        status: q.status,
-        value: finiteOrNull(q.value),
-        detail: JSON.stringify(q.detail ?? null),
-        version,
-      })),
-    ));
-    await Promise.all(writes);
-    // Last, once the results are in: the window's summary row, which is what lists and dashboards start from.
-    await this.insert(what, 'windows', [
-      {
+    await this.putWindows([record]);
+  }
+
+  /**
+   * Several window reports in one write per table (a stream closing many windows at once pays the round trips
+   * once). The result tables are independent of each other and written concurrently; the summary rows come last,
+   * once every result row is in, so a listed window always has its results.
+   */
+  async putWindows(records: ReadonlyArray<WindowRecord>): Promise<void> {
+    if (records.length === 0) return;
+    const first = records[0]!;
+    const what =
+      records.length === 1
+        ? `storing window ${first.key.model} ${new Date(first.key.start).toISOString()}`
+        : `storing ${records.length} windows`;
+    const sampleColumns = ['model', 'segment', 'window_start', 'window_end', 'version', 'column_index', 'column', 'kind', 'integer', 'dtype', 'chunk', 'hi', 'lo', 'categories'];
+    const samples = records.filter((r) => r.sample);
+    const features: Array<Record<string, unknown>> = [];
+    const outliers: Array<Record<string, unknown>> = [];
+    const quality: Array<Record<string, unknown>> = [];
+    const summaries: Array<Record<string, unknown>> = [];
+    for (const record of records) {
+      const key = windowKeyFields(record.key);
+      const version = record.version;
+      for (const f of record.features) {
+        features.push({
+          ...key,
+          feature: f.feature,
+          method: f.method,
+          status: f.status,
+          score: finiteOrNull(f.score),
+          statistic: finiteOrNull(f.statistic),
+          threshold: f.threshold,
+          drifted: f.drifted ? 1 : 0,
+          reason: f.reason,
+          reference_size: f.referenceSize,
+          current_size: f.currentSize,
+          version,
+        });
+      }
+      for (const o of record.outliers) {
+        outliers.push({
+          ...key,
+          method: o.method,
+          status: o.status,
+          outliers: o.outliers,
+          scored: o.scored,
+          share: finiteOrNull(o.share),
+          reason: o.reason,
+          detail: JSON.stringify(o.detail ?? null),
+          version,
+        });
+      }
+      for (const q of record.quality) {
+        quality.push({
+          ...key,
+          check: q.check,
+          column: q.column,
+          status: q.status,
+          value: finiteOrNull(q.value),
+          detail: JSON.stringify(q.detail ?? null),
+          version,
+        });
+      }
+      summaries.push({
         ...key,
         reference_id: record.referenceId,
         row_count: record.rowCount,
@@ -447,8 +472,29 @@ export class ClickHouseStore implements Store {
         dataset_drifted: record.datasetDrifted ? 1 : 0,
         computed_at: dateTime64(record.computedAt),
         version,
-      },
-    ]);
+      });
+    }
+    const writes: Array<Promise<void>> = [
+      this.insert(what, 'window_features', features),
+      this.insert(what, 'window_outliers', outliers),
+      this.insert(what, 'window_quality', quality),
+    ];
+    if (samples.length > 0) {
+      writes.push(
+        this.insertBodies(
+          what,
+          'window_samples',
+          sampleColumns,
+          mergeBodies(
+            (function* () {
+              for (const r of samples) yield* sampleBodies({ ...windowKeyFields(r.key), version: r.version }, r.sample!);
+            })(),
+          ),
+        ),
+      );
+    }
+    await Promise.all(writes);
+    await this.insert(what, 'windows', summaries);
   }
 
   async listWindows(query: { model: string; from: number; to: number }): Promise<WindowSummary[]> {

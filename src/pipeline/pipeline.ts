@@ -93,6 +93,9 @@ interface Job {
   readonly dueAt: number;
 }
 
+/** Records decoded between two turns of the event loop. */
+const YIELD_EVERY_RECORDS = 2000;
+
 /** Reports written together at most (one insert per table for all of them). */
 const MAX_WRITE_BATCH = 64;
 
@@ -187,8 +190,15 @@ export class Pipeline implements SourceHandler {
     const labels: Array<{ label: LabelRecord; offset: bigint }> = [];
     const dead: DeadLetterDraft[] = [];
     let bodyError: string | undefined;
+    let sinceYield = 0;
     for (const msg of batch.messages) {
+      // Give the event loop a turn now and then: queued reports are written while a large batch decodes.
+      if (sinceYield >= YIELD_EVERY_RECORDS) {
+        sinceYield = 0;
+        await new Promise<void>((resolve) => setImmediate(resolve));
+      }
       const decoded = decodeMessage(msg, this.schemaOf, this.o.limits, now);
+      sinceYield += decoded.records.length + decoded.dead.length + decoded.labels.length;
       for (const record of decoded.records) entries.push({ record: withPrediction(record), offset: msg.offset });
       for (const label of decoded.labels) labels.push({ label, offset: msg.offset });
       for (const d of decoded.dead) dead.push(d);

@@ -174,11 +174,12 @@ export async function startService(o: ServiceOptions): Promise<Service> {
     const stop = (): Promise<void> => {
       stopping ??= (async () => {
         clearInterval(timer);
-        // Input first (nothing new arrives), then what is pending is written and committed, then the rest closes.
-        // HTTP ingest cannot replay: its open windows are reported now (cause "flush") instead of being lost.
-        await source.stop().catch(() => undefined);
+        // What is pending is written and committed while the source can still commit, then the input stops (a batch
+        // taken in between is simply read again after a restart), then the rest closes. HTTP ingest cannot replay:
+        // its open windows are reported now (cause "flush") instead of being lost.
         const done = ingest ? pipeline.flush() : pipeline.close();
         await done.catch((e: unknown) => log(`pending reports could not be written: ${(e as Error).message}\n`));
+        await source.stop().catch(() => undefined);
         await undo();
       })();
       return stopping;

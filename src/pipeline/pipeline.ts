@@ -7,7 +7,7 @@
  * a window's rows keep its source offsets uncommitted until its report is durable. When the queue grows past its
  * bound the source is paused (backpressure) and resumed once the queue has drained to half.
  */
-import type { BatchOutcome, Checkpoint, LabelRecord, PartitionId, Publisher, Source, SourceBatch, SourceHandler, StreamRecord } from '../core/stream.js';
+import type { BatchOutcome, Checkpoint, LabelRecord, OutgoingMessage, PartitionId, Publisher, Source, SourceBatch, SourceHandler, SourceMessage, StreamRecord } from '../core/stream.js';
 import type { DeadLetter, Store } from '../core/store.js';
 import type { Table } from '../core/table.js';
 import type { LoadedReference } from '../reference/lifecycle.js';
@@ -19,6 +19,7 @@ import {
   LABEL_COLUMN,
   STATUS_COLUMN,
   assignPartition,
+  beginStep,
   checkpoints,
   checkpointsCommitted,
   createWindowState,
@@ -88,10 +89,14 @@ export class CaptureError extends Error {
 
 interface Job {
   readonly evaluation: WindowEvaluation;
-  /** Offsets this job keeps uncommitted until it is written. */
-  readonly pins: ReadonlyMap<PartitionId, bigint>;
   readonly dueAt: number;
 }
+
+/** Bytes per publish request at most (Kafka's default message.max.bytes is about 1 MiB). */
+const PUBLISH_CHUNK_BYTES = 512 * 1024;
+
+/** Bytes of a dead letter's payload published at most (the rest would exceed Kafka's default message size). */
+const MAX_DEAD_LETTER_BYTES = 900 * 1024;
 
 /** Records decoded between two turns of the event loop. */
 const YIELD_EVERY_RECORDS = 2000;
@@ -186,11 +191,13 @@ export class Pipeline implements SourceHandler {
     if (this.fatal) throw this.fatal;
     const now = this.now();
     this.owned.add(batch.partition);
+    beginStep(this.state);
     const entries: Array<{ record: StreamRecord; offset: bigint }> = [];
     const labels: Array<{ label: LabelRecord; offset: bigint }> = [];
     const dead: DeadLetterDraft[] = [];
     let bodyError: string | undefined;
     let sinceYield = 0;
+    const singles = new Map<bigint, SourceMessage>();
     for (const msg of batch.messages) {
       // Give the event loop a turn now and then: queued reports are written while a large batch decodes.
       if (sinceYield >= YIELD_EVERY_RECORDS) {
@@ -198,6 +205,7 @@ export class Pipeline implements SourceHandler {
         await new Promise<void>((resolve) => setImmediate(resolve));
       }
       const decoded = decodeMessage(msg, this.schemaOf, this.o.limits, now);
+      if (decoded.records.length === 1 && decoded.dead.length === 0) singles.set(msg.offset, msg);
       sinceYield += decoded.records.length + decoded.dead.length + decoded.labels.length;
       for (const record of decoded.records) entries.push({ record: withPrediction(record), offset: msg.offset });
       for (const label of decoded.labels) labels.push({ label, offset: msg.offset });
@@ -208,12 +216,16 @@ export class Pipeline implements SourceHandler {
     const { late, due } = addRecords(this.state, this.windowOf, batch.partition, entries, now);
     if (labels.length > 0) addLabels(this.state, this.windowOf, batch.partition, labels, now);
     for (const l of late) {
+      // A message that carried this one record: its origin and original bytes; else the record as JSON.
+      const msg = singles.get(l.offset);
       dead.push({
-        origin: `${batch.partition}@${l.offset}`,
+        origin: msg?.origin ?? `${batch.partition}@${l.offset}`,
         model: l.record.model,
         reasonCode: 'late',
         reason: l.reason,
-        payload: new TextEncoder().encode(JSON.stringify({ model: l.record.model, ts: new Date(l.record.ts).toISOString(), segment: l.record.segment, features: l.record.features })),
+        payload:
+          msg?.value ??
+          new TextEncoder().encode(JSON.stringify({ model: l.record.model, ts: new Date(l.record.ts).toISOString(), segment: l.record.segment, features: l.record.features })),
       });
     }
     due.push(...advance(this.state, this.windowOf, now));
@@ -294,6 +306,7 @@ export class Pipeline implements SourceHandler {
     return this.exclusive(async () => {
       if (this.fatal) throw this.fatal;
       const now = this.now();
+      beginStep(this.state);
       this.enqueue(advance(this.state, this.windowOf, now), now);
       this.kick();
       await this.maybeCommit(false);
@@ -304,6 +317,7 @@ export class Pipeline implements SourceHandler {
   flush(): Promise<void> {
     return this.exclusive(async () => {
       const now = this.now();
+      beginStep(this.state);
       this.enqueue(flushAll(this.state), now);
       await this.drain();
       await this.maybeCommit(true);
@@ -324,7 +338,7 @@ export class Pipeline implements SourceHandler {
       const settings = typeof m === 'string' ? this.o.defaults : m.settings;
       const prediction = typeof m === 'string' ? undefined : m.settings.prediction;
       const evaluation = evaluateWindow(d, this.o.reference(d.key.model), settings.evaluation, this.now(), prediction);
-      this.queue.push({ evaluation, pins: d.offsets, dueAt: now });
+      this.queue.push({ evaluation, dueAt: now });
     }
   }
 
@@ -351,12 +365,19 @@ export class Pipeline implements SourceHandler {
           const letters = this.pendingDead.splice(0, this.pendingDead.length);
           await this.o.store.putDeadLetters(letters.map((l) => l.letter));
           if (this.o.publisher && this.o.topics.deadLetters) {
-            await this.o.publisher.publish(
+            await this.publishChunked(
               this.o.topics.deadLetters,
               letters.map(({ letter: l, bytes }) => ({
                 key: l.model,
-                value: bytes,
-                headers: { 'driftwatch-reason-code': l.reasonCode, 'driftwatch-reason': l.reason, 'driftwatch-origin': l.source, 'driftwatch-id': l.id },
+                // A payload too large for one Kafka message is cut (the store keeps it whole), and says so.
+                value: bytes.length > MAX_DEAD_LETTER_BYTES ? bytes.subarray(0, MAX_DEAD_LETTER_BYTES) : bytes,
+                headers: {
+                  'driftwatch-reason-code': l.reasonCode,
+                  'driftwatch-reason': l.reason,
+                  'driftwatch-origin': l.source,
+                  'driftwatch-id': l.id,
+                  ...(bytes.length > MAX_DEAD_LETTER_BYTES ? { 'driftwatch-truncated': String(bytes.length) } : {}),
+                },
               })),
             );
           }
@@ -369,7 +390,7 @@ export class Pipeline implements SourceHandler {
         const events = jobs.map((job, i) => driftEvent(job.evaluation, records[i]!));
         const publish = events.filter((e): e is DriftEvent => e !== null);
         if (publish.length > 0 && this.o.publisher && this.o.topics.driftEvents) {
-          await this.o.publisher.publish(
+          await this.publishChunked(
             this.o.topics.driftEvents,
             publish.map((event) => ({ key: event.model, value: JSON.stringify(event), headers: { 'driftwatch-event-id': event.id } })),
           );
@@ -393,6 +414,23 @@ export class Pipeline implements SourceHandler {
     }
   }
 
+  /** Publishes in requests of at most PUBLISH_CHUNK_BYTES (a broker refuses requests over its message.max.bytes). */
+  private async publishChunked(topic: string, messages: ReadonlyArray<OutgoingMessage>): Promise<void> {
+    let chunk: OutgoingMessage[] = [];
+    let size = 0;
+    for (const m of messages) {
+      const bytes = (typeof m.value === 'string' ? Buffer.byteLength(m.value) : m.value.length) + Buffer.byteLength(m.key) + 256;
+      if (chunk.length > 0 && size + bytes > PUBLISH_CHUNK_BYTES) {
+        await this.o.publisher!.publish(topic, chunk);
+        chunk = [];
+        size = 0;
+      }
+      chunk.push(m);
+      size += bytes;
+    }
+    if (chunk.length > 0) await this.o.publisher!.publish(topic, chunk);
+  }
+
   private settingsFor(model: string): Omit<ModelSettings, 'features' | 'segmentBy' | 'kind'> {
     const m = this.model(model);
     return typeof m === 'string' ? this.o.defaults : m.settings;
@@ -414,15 +452,8 @@ export class Pipeline implements SourceHandler {
     const now = this.now();
     if (!force && now - this.lastCommit < (this.o.commitIntervalMs ?? 1000)) return;
     this.lastCommit = now;
-    const cps = checkpoints(this.state).map((cp) => {
-      // A report still queued keeps its rows' offsets uncommitted.
-      let offset = cp.offset;
-      for (const job of this.queue) {
-        const pin = job.pins.get(cp.partition);
-        if (pin !== undefined && pin < offset) offset = pin;
-      }
-      return offset === cp.offset ? cp : { ...cp, offset };
-    });
+    // Reports still queued keep their rows uncommitted, and the metadata says where a replay makes them again.
+    const cps = checkpoints(this.state, this.queue.map((job) => job.evaluation.due));
     const mine = cps.filter((cp) => this.owned.has(cp.partition));
     if (mine.length === 0) return;
     await this.o.source.commit(mine);

@@ -117,10 +117,39 @@ export interface WindowState {
   readonly earlyLabels: Map<string, { readonly label: LabelRecord; readonly partition: PartitionId; readonly offset: bigint }>;
   /** The stream's event time (see the module comment); never decreases while partitions are owned. */
   eventTime: number;
+  /** Where the current step (a batch, a tick) started: what a report not yet written was produced after. */
+  step: StepStart;
+}
+
+/** The event time and read positions at the start of a step. */
+export interface StepStart {
+  readonly eventTime: number;
+  readonly positions: ReadonlyMap<PartitionId, bigint>;
+}
+
+/**
+ * Marks the start of a step (call before `addRecords`/`addLabels`/`advance` of a batch or a tick). Reports made
+ * in the step carry it, so that a checkpoint taken while they are still being written can say "as of here,
+ * everything was durable" (see `checkpoints`).
+ */
+export function beginStep(state: WindowState): void {
+  const positions = new Map<PartitionId, bigint>();
+  for (const [id, p] of state.partitions) positions.set(id, p.replay !== null && p.replay.until > p.next ? p.replay.until : p.next);
+  let eventTime = state.eventTime;
+  for (const p of state.partitions.values()) if (p.replay !== null && p.replay.eventTime < eventTime) eventTime = p.replay.eventTime;
+  state.step = { eventTime, positions };
 }
 
 export function createWindowState(options: EngineOptions): WindowState {
-  return { options, partitions: new Map(), windows: new Map(), predictions: new Map(), earlyLabels: new Map(), eventTime: -Infinity };
+  return {
+    options,
+    partitions: new Map(),
+    windows: new Map(),
+    predictions: new Map(),
+    earlyLabels: new Map(),
+    eventTime: -Infinity,
+    step: { eventTime: -Infinity, positions: new Map() },
+  };
 }
 
 /** A window due for a report. */
@@ -136,6 +165,11 @@ export interface DueWindow {
   readonly cause: 'watermark' | 'late_update' | 'idle' | 'count' | 'flush';
   /** Per partition, the first offset among the window's rows: kept uncommitted until the report is written. */
   readonly offsets: ReadonlyMap<PartitionId, bigint>;
+  /** The step it was made in (see `beginStep`). */
+  readonly step: StepStart;
+  /** The route (model and segment) its rows were kept by, and whether it is a count window. */
+  readonly route: string;
+  readonly count: boolean;
 }
 
 export interface LateRecord {
@@ -179,8 +213,13 @@ function effectiveTime(p: PartitionProgress): number {
   return p.replay !== null && p.replay.eventTime < p.maxTs ? p.replay.eventTime : p.maxTs;
 }
 
-/** Recomputes the stream's event time: the slowest partition that has data and is not idle. */
-function updateEventTime(state: WindowState, now: number | null): void {
+/**
+ * Recomputes the stream's event time: the slowest partition that has data and is not idle. It only moves forward,
+ * except when a partition is taken over (`lower`): then a partition that is behind (a rebalance moved it here from
+ * an instance that was slower) holds the time back again, so its records are not judged late by the progress of
+ * partitions it never shared windows with.
+ */
+function updateEventTime(state: WindowState, now: number | null, lower = false): void {
   let min = Infinity;
   for (const p of state.partitions.values()) {
     if (p.maxTs === -Infinity) continue;
@@ -188,7 +227,7 @@ function updateEventTime(state: WindowState, now: number | null): void {
     const t = effectiveTime(p);
     if (t < min) min = t;
   }
-  if (min !== Infinity && min > state.eventTime) state.eventTime = min;
+  if (min !== Infinity && (min > state.eventTime || lower)) state.eventTime = min;
 }
 
 /** Takes ownership of a partition, resuming from its checkpoint (null: from wherever the source starts). */
@@ -209,7 +248,7 @@ export function assignPartition(state: WindowState, partition: PartitionId, chec
     replay,
     committed: checkpoint,
   });
-  updateEventTime(state, null);
+  updateEventTime(state, null, true);
 }
 
 function parseMetadata(text: string): CheckpointMetadata | null {
@@ -458,11 +497,11 @@ function addToCountWindow(
   awaitLabel(state, w, record, model);
   if (w.rows.length < shape.count) return null;
   dropWindow(state, id, w);
-  return report(w, 'count', true);
+  return report(state, w, 'count', true);
 }
 
 /** The report of a window as it stands. Count windows get their bounds from their rows' event times. */
-function report(w: OpenWindow, cause: DueWindow['cause'], final: boolean): DueWindow {
+function report(state: WindowState, w: OpenWindow, cause: DueWindow['cause'], final: boolean): DueWindow {
   let { start, end } = w;
   if (w.count) {
     const r = timeRange(w.rows);
@@ -479,6 +518,9 @@ function report(w: OpenWindow, cause: DueWindow['cause'], final: boolean): DueWi
     final,
     cause,
     offsets: new Map(w.firstOffsets),
+    step: state.step,
+    route: w.route,
+    count: w.count,
   };
 }
 
@@ -496,7 +538,7 @@ export function advance(state: WindowState, modelOf: (model: string) => WindowMo
     if (w.count) {
       if (idle) {
         dropWindow(state, id, w);
-        due.push(report(w, 'idle', true));
+        due.push(report(state, w, 'idle', true));
       }
       continue;
     }
@@ -504,9 +546,9 @@ export function advance(state: WindowState, modelOf: (model: string) => WindowMo
     // Prediction windows stay until labels can no longer join them.
     const keep = Math.max(model?.spec.allowedLatenessMs ?? 0, model?.labels?.joinMs ?? 0);
     const expired = w.end + keep <= watermark;
-    if (!w.closed && w.end <= watermark) due.push(report(w, 'watermark', expired));
-    else if (w.closed && version(w) > w.reported) due.push(report(w, 'late_update', expired));
-    else if (!w.closed && idle) due.push(report(w, 'idle', false));
+    if (!w.closed && w.end <= watermark) due.push(report(state, w, 'watermark', expired));
+    else if (w.closed && version(w) > w.reported) due.push(report(state, w, 'late_update', expired));
+    else if (!w.closed && idle) due.push(report(state, w, 'idle', false));
     if (expired || !model) dropWindow(state, id, w);
   }
   for (const [id, early] of state.earlyLabels) {
@@ -538,7 +580,7 @@ function isIdle(state: WindowState, now: number): boolean {
 export function flushAll(state: WindowState): DueWindow[] {
   const due: DueWindow[] = [];
   for (const w of state.windows.values()) {
-    if (!w.closed || version(w) > w.reported) due.push(report(w, 'flush', true));
+    if (!w.closed || version(w) > w.reported) due.push(report(state, w, 'flush', true));
   }
   state.windows.clear();
   state.predictions.clear();
@@ -548,9 +590,15 @@ export function flushAll(state: WindowState): DueWindow[] {
 /**
  * What may be committed now, per owned partition that has read something: the first offset a window that can
  * still change needs (or the read position when none does), with the metadata a restart replays by.
+ *
+ * `inflight` are reports made but not yet durable (queued for the store). Their rows stay uncommitted, and the
+ * metadata then describes the start of the oldest one's step instead of now (its read position and event time):
+ * a restart replays to that point, everything before which was durable, and goes on from there as the first run
+ * did, so the reports that were in flight are made again.
  */
-export function checkpoints(state: WindowState): Checkpoint[] {
+export function checkpoints(state: WindowState, inflight: ReadonlyArray<DueWindow> = []): Checkpoint[] {
   const out: Checkpoint[] = [];
+  const oldest = inflight[0]?.step ?? null;
   for (const [partition, p] of state.partitions) {
     if (p.next < 0n) continue;
     let offset = p.next;
@@ -561,24 +609,46 @@ export function checkpoints(state: WindowState): Checkpoint[] {
     for (const early of state.earlyLabels.values()) {
       if (early.partition === partition && early.offset < offset) offset = early.offset;
     }
+    for (const d of inflight) {
+      const first = d.offsets.get(partition);
+      if (first !== undefined && first < offset) offset = first;
+    }
     // While replaying, the read position recorded before the restart still stands.
-    const hi = p.replay !== null && p.replay.until > p.next ? p.replay.until : p.next;
-    const et = p.replay !== null ? p.replay.eventTime : state.eventTime;
-    const meta: CheckpointMetadata = { v: 1, hi: hi.toString(), et: Number.isFinite(et) ? et : null, ...countStarts(state, partition, p) };
+    let hi = p.replay !== null && p.replay.until > p.next ? p.replay.until : p.next;
+    let et = p.replay !== null ? p.replay.eventTime : state.eventTime;
+    if (oldest) {
+      // A partition with nothing read when that step began replays nothing (everything after is read anew).
+      const before = oldest.positions.get(partition) ?? -1n;
+      if (before < hi) hi = before;
+      if (oldest.eventTime < et) et = oldest.eventTime;
+    }
+    if (hi < offset) hi = offset;
+    const meta: CheckpointMetadata = { v: 1, hi: hi.toString(), et: Number.isFinite(et) ? et : null, ...countStarts(state, partition, p, inflight) };
     out.push({ partition, offset, metadata: JSON.stringify(meta) });
   }
   return out;
 }
 
 /** The open count windows holding rows of a partition, for its checkpoint (see Replay.countStarts). */
-function countStarts(state: WindowState, partition: PartitionId, p: PartitionProgress): { cw?: Record<string, string> } {
+function countStarts(state: WindowState, partition: PartitionId, p: PartitionProgress, inflight: ReadonlyArray<DueWindow>): { cw?: Record<string, string> } {
   const cw: Record<string, string> = {};
   let n = 0;
+  const note = (route: string, first: bigint): boolean => {
+    const h = routeHash(route);
+    const had = cw[h];
+    if (had === undefined && ++n > MAX_COUNT_STARTS) return false;
+    if (had === undefined || first < BigInt(had)) cw[h] = first.toString();
+    return true;
+  };
+  // Count windows reported but not written yet are rebuilt by the replay too: they start where their rows start.
+  for (const d of inflight) {
+    const first = d.count ? d.offsets.get(partition) : undefined;
+    if (first !== undefined && !note(d.route, first)) return {};
+  }
   for (const w of state.windows.values()) {
     const first = w.count ? w.firstOffsets.get(partition) : undefined;
     if (first === undefined) continue;
-    if (++n > MAX_COUNT_STARTS) return {};
-    cw[routeHash(w.route)] = first.toString();
+    if (!note(w.route, first)) return {};
   }
   // Still replaying: windows of the old checkpoint not rebuilt yet must not be forgotten.
   if (p.replay?.countStarts) {

@@ -211,7 +211,9 @@ export async function launchBroker(opts: StartBrokerOptions = {}): Promise<Launc
   const cleanupDir = () => rmSync(logDir, { recursive: true, force: true });
 
   // A cluster id is 16 random bytes, base64url without padding (22 characters), as `kafka-storage random-uuid` prints.
-  const clusterId = randomBytes(16).toString('base64url');
+  // A base64url UUID; one starting with '-' would be read as an option by the storage tool, so draw again.
+  let clusterId = randomBytes(16).toString('base64url');
+  for (let i = 0; i < 100 && clusterId.startsWith('-'); i++) clusterId = randomBytes(16).toString('base64url');
   const format = await run('java', [...javaArgs, 'kafka.tools.StorageTool', 'format', '-t', clusterId, '-c', propsFile], 60_000);
   if (format.status !== 0) {
     cleanupDir();

@@ -11,7 +11,7 @@ export function windowSpec(w: WindowConfig): WindowSpec {
   if (w.type === 'count') shape = { type: 'count', count: w.count ?? 1 };
   else if (w.type === 'hopping') shape = { type: 'hopping', sizeMs: w.sizeMs, slideMs: w.slideMs ?? w.sizeMs };
   else shape = { type: 'tumbling', sizeMs: w.sizeMs };
-  return { shape, watermarkDelayMs: w.watermarkDelayMs, allowedLatenessMs: w.allowedLatenessMs };
+  return { shape, watermarkDelayMs: w.watermarkDelayMs, allowedLatenessMs: w.allowedLatenessMs, idleTimeoutMs: w.idleTimeoutMs };
 }
 
 function driftOptions(method: string | null, threshold: number | null, base?: ColumnDriftOptions): ColumnDriftOptions {

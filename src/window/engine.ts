@@ -531,12 +531,19 @@ function report(state: WindowState, w: OpenWindow, cause: DueWindow['cause'], fi
  */
 export function advance(state: WindowState, modelOf: (model: string) => WindowModel | undefined, now: number): DueWindow[] {
   updateEventTime(state, now);
-  const idle = isIdle(state, now);
+  // Quiet for how long, per idle timeout asked for (a model may set its own; 0 disables).
+  const quietCache = new Map<number, boolean>();
+  const idleFor = (model: WindowModel | undefined): boolean => {
+    const timeout = model?.spec.idleTimeoutMs ?? state.options.idleTimeoutMs;
+    let v = quietCache.get(timeout);
+    if (v === undefined) quietCache.set(timeout, (v = isIdle(state, now, timeout)));
+    return v;
+  };
   const due: DueWindow[] = [];
   for (const [id, w] of state.windows) {
     const model = modelOf(w.model);
     if (w.count) {
-      if (idle) {
+      if (idleFor(model)) {
         dropWindow(state, id, w);
         due.push(report(state, w, 'idle', true));
       }
@@ -548,7 +555,7 @@ export function advance(state: WindowState, modelOf: (model: string) => WindowMo
     const expired = w.end + keep <= watermark;
     if (!w.closed && w.end <= watermark) due.push(report(state, w, 'watermark', expired));
     else if (w.closed && version(w) > w.reported) due.push(report(state, w, 'late_update', expired));
-    else if (!w.closed && idle) due.push(report(state, w, 'idle', false));
+    else if (!w.closed && idleFor(model)) due.push(report(state, w, 'idle', false));
     if (expired || !model) dropWindow(state, id, w);
   }
   for (const [id, early] of state.earlyLabels) {
@@ -567,11 +574,11 @@ function dropWindow(state: WindowState, id: string, w: OpenWindow): void {
   }
 }
 
-function isIdle(state: WindowState, now: number): boolean {
-  if (state.options.idleTimeoutMs <= 0 || state.windows.size === 0) return false;
+function isIdle(state: WindowState, now: number, timeoutMs: number): boolean {
+  if (timeoutMs <= 0 || state.windows.size === 0) return false;
   for (const p of state.partitions.values()) {
     if (p.replay !== null) return false;
-    if (p.lastArrival !== -Infinity && now - p.lastArrival < state.options.idleTimeoutMs) return false;
+    if (p.lastArrival !== -Infinity && now - p.lastArrival < timeoutMs) return false;
   }
   return true;
 }

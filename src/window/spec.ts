@@ -18,6 +18,8 @@ export interface WindowSpec {
    * the record is late and goes to the dead letters.
    */
   readonly allowedLatenessMs: number;
+  /** This model's idle timeout (ms, 0 disables), instead of the engine's. */
+  readonly idleTimeoutMs?: number;
 }
 
 export interface Bounds {

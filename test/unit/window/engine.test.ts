@@ -351,3 +351,19 @@ describe('labels joined to predictions', () => {
     expect(checkpoints(s).find((c) => c.partition === 'labels')!.offset).toBe(2n);
   });
 });
+
+describe('idle timeout per model', () => {
+  it('reports a model with its own idle timeout early while the engine default would wait', () => {
+    const quick: WindowModel = { ...model({ type: 'tumbling', sizeMs: MIN }), spec: { ...model({ type: 'tumbling', sizeMs: MIN }).spec, idleTimeoutMs: 1000 } };
+    const slow = model({ type: 'tumbling', sizeMs: MIN });
+    const s = createWindowState({ idleTimeoutMs: 60_000 });
+    const modelOf = (m: string) => (m === 'quick' ? quick : slow);
+    addRecords(s, modelOf, 'p', [
+      { record: rec(T0 + 1, 1, 'quick'), offset: 0n },
+      { record: rec(T0 + 2, 2, 'slow'), offset: 1n },
+    ], 0);
+    expect(advance(s, modelOf, 999)).toEqual([]);
+    expect(advance(s, modelOf, 1000).map((d) => [d.key.model, d.cause])).toEqual([['quick', 'idle']]);
+    expect(advance(s, modelOf, 60_000).map((d) => [d.key.model, d.cause])).toEqual([['slow', 'idle']]);
+  });
+});

@@ -6,19 +6,16 @@
  * its origin (`kafka:<topic>/<partition>@<offset>`), its reason code and its original bytes, and still report
  * every good window exactly as if the bad records were not there.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from 'vitest';
-import type { Message, Producer } from 'kafkajs';
+import { describe, expect, it } from 'vitest';
+import type { Message } from 'kafkajs';
 import type { DeadLetter } from '../../src/core/store.js';
 import { driftEventId } from '../../src/pipeline/window-report.js';
 import { openStore, storeConfigFromEnv } from '../../src/store/index.js';
-import { createTopic, uniqueTopic, waitForBroker } from '../kafka/broker.js';
+import { createTopic, uniqueTopic } from '../kafka/broker.js';
 import {
   alignedBase,
   byWindow,
-  connectProducer,
   createReferences,
   distinctIds,
   driftEvents,
@@ -30,7 +27,6 @@ import {
   ROWS_PER_WINDOW,
   seeded,
   sleep,
-  stopAll,
   TopicReader,
   waitFor,
   waitForEvents,
@@ -38,10 +34,11 @@ import {
   windowName,
   writeConfig,
   writeReferenceCsv,
+  e2eSuite,
 } from './helpers.js';
 
-const brokers = inject('kafkaBrokers');
-const kafkaError = inject('kafkaError');
+const suite = e2eSuite('bad');
+
 const MODELS = ['press-a', 'press-b'];
 const CLEAN = 2;
 const DRIFTED = 2;
@@ -49,27 +46,9 @@ const MAX_RECORD_BYTES = 4096;
 const BAD_RECORDS = 64;
 const SEED = 20_261_123;
 
-let tmp: string;
-let producer: Producer;
-const readers: TopicReader[] = [];
 
-beforeAll(async () => {
-  if (kafkaError) throw new Error(kafkaError);
-  await waitForBroker(brokers, { timeoutMs: 60_000, logDir: inject('kafkaLogDir') });
-  tmp = mkdtempSync(join(tmpdir(), 'driftwatch-e2e-bad-'));
-  producer = await connectProducer(brokers);
-}, 90_000);
 
-afterEach(async () => {
-  await stopAll();
-  await Promise.all(readers.splice(0).map((r) => r.stop()));
-}, 60_000);
 
-afterAll(async () => {
-  await stopAll();
-  await producer?.disconnect();
-  if (tmp && !process.env['DRIFTWATCH_E2E_KEEP']) rmSync(tmp, { recursive: true, force: true });
-}, 60_000);
 
 interface BadRecord {
   readonly kind: string;
@@ -155,16 +134,16 @@ function badRecords(rnd: () => number, count: number, base: number, now: number)
 
 describe('driftwatch run, bad input', () => {
   it('dead-letters every bad record once, with its origin and reason, and reports every good window', async () => {
-    const dir = join(tmp, 'bad');
+    const dir = join(suite.tmp, 'bad');
     const dataDir = join(dir, 'data');
-    const csv = writeReferenceCsv(tmp);
+    const csv = writeReferenceCsv(suite.tmp);
     const config = writeConfig(dir, { models: MODELS, maxRecordBytes: MAX_RECORD_BYTES });
     const refs = await createReferences(dataDir, MODELS, csv);
 
     const telemetry = uniqueTopic('bad-telemetry');
     const events = uniqueTopic('bad-events');
     const dead = uniqueTopic('bad-dead');
-    await Promise.all([telemetry, events, dead].map((t) => createTopic(brokers, t, 1)));
+    await Promise.all([telemetry, events, dead].map((t) => createTopic(suite.brokers, t, 1)));
 
     const plan = makePlan({ models: MODELS, clean: CLEAN, drifted: DRIFTED, base: alignedBase(), seed: 4 });
     const rnd = seeded(SEED);
@@ -182,12 +161,12 @@ describe('driftwatch run, bad input', () => {
     });
     expect(messages.filter((m) => m.bad)).toHaveLength(BAD_RECORDS);
 
-    // One partition, one producer, sends in order: a message's offset is its send's base offset plus its index.
+    // One partition, one suite.producer, sends in order: a message's offset is its send's base offset plus its index.
     const CHUNK = 500;
     const origins = new Map<string, BadRecord>();
     for (let i = 0; i < messages.length; i += CHUNK) {
       const chunk = messages.slice(i, i + CHUNK);
-      const [meta] = await produce(producer, telemetry, chunk.map(({ key, value }) => ({ key, value })), CHUNK);
+      const [meta] = await produce(suite.producer, telemetry, chunk.map(({ key, value }) => ({ key, value })), CHUNK);
       const baseOffset = BigInt(meta!.baseOffset!);
       chunk.forEach((m, k) => {
         if (m.bad) origins.set(`kafka:${telemetry}/0@${baseOffset + BigInt(k)}`, m.bad);
@@ -195,9 +174,9 @@ describe('driftwatch run, bad input', () => {
     }
     expect(origins.size).toBe(BAD_RECORDS);
 
-    const dw = Driftwatch.start({ name: 'bad', dir, config, dataDir, brokers, groupId: uniqueTopic('bad-group'), telemetry: [telemetry], driftEvents: events, deadLetters: dead });
-    const [eventReader, deadReader] = await Promise.all([TopicReader.start(brokers, events, uniqueTopic('bad-events-reader')), TopicReader.start(brokers, dead, uniqueTopic('bad-dead-reader'))]);
-    readers.push(eventReader, deadReader);
+    const dw = Driftwatch.start({ name: 'bad', dir, config, dataDir, brokers: suite.brokers, groupId: uniqueTopic('bad-group'), telemetry: [telemetry], driftEvents: events, deadLetters: dead });
+    const [eventReader, deadReader] = await Promise.all([TopicReader.start(suite.brokers, events, uniqueTopic('bad-events-reader')), TopicReader.start(suite.brokers, dead, uniqueTopic('bad-dead-reader'))]);
+    suite.readers.push(eventReader, deadReader);
 
     const lastOut = lastWindowsReported(plan);
     await waitForEvents(eventReader, plan.windows.length, 120_000, 0, () => dw.describe(), (e) => lastOut(e) || !dw.running);
@@ -272,16 +251,16 @@ describe('driftwatch run, bad input', () => {
     // a broker accepts about 1 MB per request by default (message.max.bytes). With fetches of up to 4 MiB per
     // partition (kafka.max_bytes_per_partition, a throughput setting) they arrive in one batch of 500 messages.
     const BURST = 500;
-    const dir = join(tmp, 'burst');
+    const dir = join(suite.tmp, 'burst');
     const dataDir = join(dir, 'data');
-    const csv = writeReferenceCsv(tmp);
+    const csv = writeReferenceCsv(suite.tmp);
     const config = writeConfig(dir, { models: MODELS, maxRecordBytes: MAX_RECORD_BYTES, maxBytesPerPartition: '4MiB' });
     const refs = await createReferences(dataDir, MODELS, csv);
 
     const telemetry = uniqueTopic('burst-telemetry');
     const events = uniqueTopic('burst-events');
     const dead = uniqueTopic('burst-dead');
-    await Promise.all([telemetry, events, dead].map((t) => createTopic(brokers, t, 1)));
+    await Promise.all([telemetry, events, dead].map((t) => createTopic(suite.brokers, t, 1)));
     const plan = makePlan({ models: MODELS, clean: 1, drifted: 1, base: alignedBase(), seed: 5 });
     const rnd = seeded(SEED + 1);
     const burst = Array.from({ length: BURST }, (_, i) => {
@@ -297,12 +276,12 @@ describe('driftwatch run, bad input', () => {
       ...plan.records.slice(at).map((r) => ({ key: r.model, value: r.value })),
     ];
     // Requests of 200 messages: under 1 MB each.
-    await produce(producer, telemetry, messages, 200);
+    await produce(suite.producer, telemetry, messages, 200);
     const burstOrigins = new Set(burst.map((_, i) => `kafka:${telemetry}/0@${at + i}`));
 
-    const dw = Driftwatch.start({ name: 'burst', dir, config, dataDir, brokers, groupId: uniqueTopic('burst-group'), telemetry: [telemetry], driftEvents: events, deadLetters: dead });
-    const [eventReader, deadReader] = await Promise.all([TopicReader.start(brokers, events, uniqueTopic('burst-events-reader')), TopicReader.start(brokers, dead, uniqueTopic('burst-dead-reader'))]);
-    readers.push(eventReader, deadReader);
+    const dw = Driftwatch.start({ name: 'burst', dir, config, dataDir, brokers: suite.brokers, groupId: uniqueTopic('burst-group'), telemetry: [telemetry], driftEvents: events, deadLetters: dead });
+    const [eventReader, deadReader] = await Promise.all([TopicReader.start(suite.brokers, events, uniqueTopic('burst-events-reader')), TopicReader.start(suite.brokers, dead, uniqueTopic('burst-dead-reader'))]);
+    suite.readers.push(eventReader, deadReader);
     const lastOut = lastWindowsReported(plan);
     await waitForEvents(eventReader, plan.windows.length, 120_000, 0, () => dw.describe(), (e) => lastOut(e) || !dw.running);
     await waitFor(`${BURST} dead letters on ${dead}`, () => deadReader.messages.length >= BURST || !dw.running, 60_000, () => dw.describe());

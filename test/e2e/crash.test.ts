@@ -6,28 +6,24 @@
  * same window reports in its store. Re-published events (same id) are allowed and counted.
  *
  * Where B dies matters: a crash is only interesting while some reports are not durable yet. So once B has reported
- * a few windows, its producer (client id driftwatch-crash-b) gets a produce quota of 10 bytes/s from the broker,
+ * a few windows, its suite.producer (client id driftwatch-crash-b) gets a produce quota of 10 bytes/s from the broker,
  * as when a quota or a slow broker holds a service back: its next drift events wait (the broker mutes the
  * connection), the input keeps coming, windows keep closing, and their reports wait in B's writer queue. B is
  * killed as soon as it commits a checkpoint whose event time is past the end of a window it has not reported (or
  * after a few seconds without one: a correct service does not make such commits), the quota is lifted, and B is
  * restarted.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from 'vitest';
-import type { Producer } from 'kafkajs';
+import { describe, expect, it } from 'vitest';
 import type { WindowSummary } from '../../src/core/store.js';
 import { driftEventId, type DriftEvent } from '../../src/pipeline/window-report.js';
 import { openStore, storeConfigFromEnv } from '../../src/store/index.js';
-import { createTopic, uniqueTopic, waitForBroker } from '../kafka/broker.js';
+import { createTopic, uniqueTopic } from '../kafka/broker.js';
 import {
   alignedBase,
   byWindow,
   chunksByWindow,
   committedCheckpoint,
-  connectProducer,
   createReferences,
   distinctIds,
   driftEvents,
@@ -43,7 +39,6 @@ import {
   setProduceQuota,
   ROWS_PER_WINDOW,
   sleep,
-  stopAll,
   TopicReader,
   waitFor,
   waitForEvents,
@@ -51,10 +46,14 @@ import {
   windowName,
   writeConfig,
   writeReferenceCsv,
+  e2eSuite,
 } from './helpers.js';
 
-const brokers = inject('kafkaBrokers');
-const kafkaError = inject('kafkaError');
+const suite = e2eSuite('crash', async () => {
+  if (quotaSet) await setProduceQuota(suite.brokers, B_CLIENT_ID, null);
+  quotaSet = false;
+});
+
 const MODELS = ['press-a', 'press-b'];
 const CLEAN = 4;
 const DRIFTED = 4;
@@ -65,42 +64,22 @@ const KILL_AFTER = 3;
 const KILL_WITHIN = 8000;
 const B_CLIENT_ID = 'driftwatch-crash-b';
 
-let tmp: string;
-let producer: Producer;
-const readers: TopicReader[] = [];
 let quotaSet = false;
 
-beforeAll(async () => {
-  if (kafkaError) throw new Error(kafkaError);
-  await waitForBroker(brokers, { timeoutMs: 60_000, logDir: inject('kafkaLogDir') });
-  tmp = mkdtempSync(join(tmpdir(), 'driftwatch-e2e-crash-'));
-  producer = await connectProducer(brokers);
-}, 90_000);
 
-afterEach(async () => {
-  await stopAll();
-  if (quotaSet) await setProduceQuota(brokers, B_CLIENT_ID, null);
-  quotaSet = false;
-  await Promise.all(readers.splice(0).map((r) => r.stop()));
-}, 60_000);
 
-afterAll(async () => {
-  await stopAll();
-  await producer?.disconnect();
-  if (tmp && !process.env['DRIFTWATCH_E2E_KEEP']) rmSync(tmp, { recursive: true, force: true });
-}, 60_000);
 
 /** A group's committed checkpoint of partition 0, for messages. */
 async function committed(groupId: string, topic: string): Promise<string> {
-  const cp = await committedCheckpoint(brokers, groupId, topic).catch((e: unknown) => `(${(e as Error).message})`);
+  const cp = await committedCheckpoint(suite.brokers, groupId, topic).catch((e: unknown) => `(${(e as Error).message})`);
   return JSON.stringify(cp, (_, v: unknown) => (typeof v === 'bigint' ? v.toString() : v));
 }
 
 describe('driftwatch run, crash and restart', () => {
   it('reports exactly the windows of an uninterrupted run after a SIGKILL and a restart', async () => {
-    const csv = writeReferenceCsv(tmp);
-    const dirA = join(tmp, 'A');
-    const dirB = join(tmp, 'B');
+    const csv = writeReferenceCsv(suite.tmp);
+    const dirA = join(suite.tmp, 'A');
+    const dirB = join(suite.tmp, 'B');
     const dataA = join(dirA, 'data');
     const dataB = join(dirB, 'data');
     const configA = writeConfig(dirA, { models: MODELS });
@@ -111,23 +90,23 @@ describe('driftwatch run, crash and restart', () => {
 
     const telemetry = uniqueTopic('crash-telemetry');
     const [tA, tB, dlA, dlB] = ['crash-events-a', 'crash-events-b', 'crash-dead-a', 'crash-dead-b'].map(uniqueTopic) as [string, string, string, string];
-    await Promise.all([createTopic(brokers, telemetry, 1), ...[tA, tB, dlA, dlB].map((t) => createTopic(brokers, t, 1))]);
+    await Promise.all([createTopic(suite.brokers, telemetry, 1), ...[tA, tB, dlA, dlB].map((t) => createTopic(suite.brokers, t, 1))]);
     const plan = makePlan({ models: MODELS, clean: CLEAN, drifted: DRIFTED, base: alignedBase(), seed: 2 });
     const nameOf = new Map(plan.windows.map((w) => [driftEventId({ model: w.model, segment: {}, start: w.start, end: w.end }, refsA.get(w.model)!, ROWS_PER_WINDOW), windowName(w.model, w.start)]));
     const expectedIds = new Set(nameOf.keys());
 
-    const [readerA, readerB] = await Promise.all([TopicReader.start(brokers, tA, uniqueTopic('crash-reader-a')), TopicReader.start(brokers, tB, uniqueTopic('crash-reader-b'))]);
-    readers.push(readerA, readerB);
+    const [readerA, readerB] = await Promise.all([TopicReader.start(suite.brokers, tA, uniqueTopic('crash-reader-a')), TopicReader.start(suite.brokers, tB, uniqueTopic('crash-reader-b'))]);
+    suite.readers.push(readerA, readerB);
 
     const groupA = uniqueTopic('crash-group-a');
     const groupB = uniqueTopic('crash-group-b');
-    const a = Driftwatch.start({ name: 'A', dir: dirA, config: configA, dataDir: dataA, brokers, groupId: groupA, telemetry: [telemetry], driftEvents: tA, deadLetters: dlA });
+    const a = Driftwatch.start({ name: 'A', dir: dirA, config: configA, dataDir: dataA, brokers: suite.brokers, groupId: groupA, telemetry: [telemetry], driftEvents: tA, deadLetters: dlA });
     const b1 = Driftwatch.start({
       name: 'B',
       dir: dirB,
       config: configB,
       dataDir: dataB,
-      brokers,
+      brokers: suite.brokers,
       groupId: groupB,
       telemetry: [telemetry],
       driftEvents: tB,
@@ -140,7 +119,7 @@ describe('driftwatch run, crash and restart', () => {
     const chunks = chunksByWindow(plan);
     const production = (async () => {
       for (const chunk of chunks) {
-        await produce(producer, telemetry, messagesOf(chunk));
+        await produce(suite.producer, telemetry, messagesOf(chunk));
         await sleep(GAP_MS);
       }
     })();
@@ -149,16 +128,20 @@ describe('driftwatch run, crash and restart', () => {
     // A few windows reported (a console line is printed once the report is written and its event published)...
     await waitFor(`B to report ${KILL_AFTER} windows`, () => b1.windowLines().length >= KILL_AFTER || !b1.running, 120_000, () => b1.describe());
     expect(b1.running, b1.describe()).toBe(true);
-    const membersB1 = new Set((await groupAssignment(brokers, groupB, telemetry)).members.map((m) => m.memberId));
-    // ...then B's producer is held back: reports wait in B's queue while the input goes on.
+    const membersB1 = new Set((await groupAssignment(suite.brokers, groupB, telemetry)).members.map((m) => m.memberId));
+    // ...then B's suite.producer is held back: reports wait in B's queue while the input goes on.
     quotaSet = true;
-    await setProduceQuota(brokers, B_CLIENT_ID, 10);
+    await setProduceQuota(suite.brokers, B_CLIENT_ID, 10).catch((e: unknown) => {
+      // An external broker without the Kafka jars here: B is then killed at the fallback moment, still mid-stream.
+      quotaSet = false;
+      console.warn(`crash test: B could not be held back (${(e as Error).message}); it is killed ${KILL_WITHIN} ms from now instead`);
+    });
     const printedAtBlock = printedWindows(b1.stdout).size;
     let killPoint = '';
     const key = (cp: Awaited<ReturnType<typeof committedCheckpoint>>) => (cp ? `${cp.offset} hi ${cp.hi} et ${cp.et === null ? null : new Date(cp.et).toISOString()}` : 'none');
     const deadline = Date.now() + KILL_WITHIN;
     for (;;) {
-      const cp = await committedCheckpoint(brokers, groupB, telemetry).catch(() => null);
+      const cp = await committedCheckpoint(suite.brokers, groupB, telemetry).catch(() => null);
       const printed = printedWindows(b1.stdout);
       // Windows the checkpoint's event time has passed (a replay from it treats them as reported) with no report yet.
       const behind = cp?.et == null ? [] : plan.windows.filter((w) => w.end <= cp.et! && !printed.has(windowName(w.model, w.start)));
@@ -178,7 +161,7 @@ describe('driftwatch run, crash and restart', () => {
     }
     const exitB1 = await b1.crash();
     expect(exitB1.signal).toBe('SIGKILL');
-    await setProduceQuota(brokers, B_CLIENT_ID, null);
+    if (quotaSet) await setProduceQuota(suite.brokers, B_CLIENT_ID, null);
     quotaSet = false;
     const printedBeforeKill = b1.windowLines().length;
     await sleep(1500); // let the reader catch up with what B published before it died
@@ -193,7 +176,7 @@ describe('driftwatch run, crash and restart', () => {
     // windows reports nothing more), then 3 s of grace.
     const b2 = b1.restart();
     expect(b2.o.env).toEqual({ DRIFTWATCH__KAFKA__CLIENT_ID: B_CLIENT_ID });
-    const settled = ownedFor(brokers, groupB, telemetry, 6000, membersB1);
+    const settled = ownedFor(suite.brokers, groupB, telemetry, 6000, membersB1);
     await waitFor('the restarted B to own the partition', settled, 120_000, () => `${b1.describe()}\n${b2.describe()}`);
     const eventsB = await waitForEvents(readerB, plan.windows.length, 30_000, 3000, () => `${b1.describe()}\n${b2.describe()}`, () => true);
 

@@ -4,17 +4,13 @@
  * created with the CLI, drift events read back from the output topic. Every window must be reported once, with the
  * right verdict, the right drifted features and their method, and the id the README promises.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from 'vitest';
-import type { Producer } from 'kafkajs';
+import { describe, expect, it } from 'vitest';
 import { driftEventId } from '../../src/pipeline/window-report.js';
-import { createTopic, uniqueTopic, waitForBroker } from '../kafka/broker.js';
+import { createTopic, uniqueTopic } from '../kafka/broker.js';
 import {
   alignedBase,
   byWindow,
-  connectProducer,
   createReferences,
   Driftwatch,
   lastWindowsReported,
@@ -22,62 +18,44 @@ import {
   messagesOf,
   produce,
   ROWS_PER_WINDOW,
-  stopAll,
   TopicReader,
   waitForEvents,
   windowName,
   writeConfig,
   writeReferenceCsv,
+  e2eSuite,
 } from './helpers.js';
 
-const brokers = inject('kafkaBrokers');
-const kafkaError = inject('kafkaError');
+const suite = e2eSuite('e2e');
+
 const MODELS = ['press-a', 'press-b'];
 const CLEAN = 4;
 const DRIFTED = 4;
 
-let tmp: string;
-let producer: Producer;
-const readers: TopicReader[] = [];
 
-beforeAll(async () => {
-  if (kafkaError) throw new Error(kafkaError);
-  await waitForBroker(brokers, { timeoutMs: 60_000, logDir: inject('kafkaLogDir') });
-  tmp = mkdtempSync(join(tmpdir(), 'driftwatch-e2e-'));
-  producer = await connectProducer(brokers);
-}, 90_000);
 
-afterEach(async () => {
-  await stopAll();
-  await Promise.all(readers.splice(0).map((r) => r.stop()));
-}, 60_000);
 
-afterAll(async () => {
-  await stopAll();
-  await producer?.disconnect();
-  if (tmp && !process.env['DRIFTWATCH_E2E_KEEP']) rmSync(tmp, { recursive: true, force: true });
-}, 60_000);
 
 describe('driftwatch run, end to end', () => {
   it('reports every window of every model with the right verdict, features and methods', async () => {
-    const dir = join(tmp, 'e2e');
+    const dir = join(suite.tmp, 'e2e');
     const dataDir = join(dir, 'data');
-    const csv = writeReferenceCsv(tmp);
+    const csv = writeReferenceCsv(suite.tmp);
     const config = writeConfig(dir, { models: MODELS });
     const refs = await createReferences(dataDir, MODELS, csv);
 
     const telemetry = uniqueTopic('e2e-telemetry');
     const events = uniqueTopic('e2e-events');
     const dead = uniqueTopic('e2e-dead');
-    await createTopic(brokers, telemetry, 1);
+    await createTopic(suite.brokers, telemetry, 1);
     const plan = makePlan({ models: MODELS, clean: CLEAN, drifted: DRIFTED, base: alignedBase(), seed: 1 });
-    await produce(producer, telemetry, messagesOf(plan.records));
+    await produce(suite.producer, telemetry, messagesOf(plan.records));
 
-    const dw = Driftwatch.start({ name: 'e2e', dir, config, dataDir, brokers, groupId: uniqueTopic('e2e-group'), telemetry: [telemetry], driftEvents: events, deadLetters: dead });
+    const dw = Driftwatch.start({ name: 'e2e', dir, config, dataDir, brokers: suite.brokers, groupId: uniqueTopic('e2e-group'), telemetry: [telemetry], driftEvents: events, deadLetters: dead });
     // The service creates its output topics (1 partition) before it starts consuming.
     await dw.ready();
-    const reader = await TopicReader.start(brokers, events, uniqueTopic('e2e-reader'));
-    readers.push(reader);
+    const reader = await TopicReader.start(suite.brokers, events, uniqueTopic('e2e-reader'));
+    suite.readers.push(reader);
     const got = await waitForEvents(reader, plan.windows.length, 120_000, 2000, () => dw.describe(), lastWindowsReported(plan));
 
     // Exactly one event per window, nothing else: ids are those the README defines.

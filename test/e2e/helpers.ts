@@ -8,7 +8,9 @@
  * test process exits. Each driftwatch process gets its own embedded-engine data directory.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createWriteStream, mkdirSync, readFileSync, writeFileSync, type WriteStream } from 'node:fs';
+import { createWriteStream, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync, type WriteStream } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { afterAll, afterEach, beforeAll, inject } from 'vitest';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import {
@@ -23,7 +25,7 @@ import {
   type RecordMetadata,
 } from 'kafkajs';
 import type { DriftEvent } from '../../src/pipeline/window-report.js';
-import { defaultLibsDir } from '../kafka/broker.js';
+import { defaultLibsDir, waitForBroker } from '../kafka/broker.js';
 
 export const REPO_ROOT = resolve(fileURLToPath(new URL('.', import.meta.url)), '../..');
 export const CLI = join(REPO_ROOT, 'dist/src/cli/main.js');
@@ -707,5 +709,54 @@ export function eventContent(e: DriftEvent): unknown {
     features: e.features.map((f) => ({ feature: f.feature, method: f.method, drifted: f.drifted, score: f.score, statistic: f.statistic, status: f.status })),
     outliers: e.outliers,
     quality_failed: e.quality_failed,
+  };
+}
+
+/** What every end-to-end file sets up: the run's broker, a temp dir, a producer, topic readers to stop. */
+export interface Suite {
+  readonly brokers: string;
+  /** Valid once the suite's beforeAll ran. */
+  readonly tmp: string;
+  readonly producer: Producer;
+  /** Readers a test opened; stopped after each test. */
+  readonly readers: TopicReader[];
+}
+
+/**
+ * Registers the hooks every end-to-end file needs: wait for the broker, a temp dir and a producer before all
+ * tests; stop every driftwatch child and reader after each (`afterEachExtra` runs in between); clean up after all.
+ */
+export function e2eSuite(name: string, afterEachExtra?: () => Promise<void>): Suite {
+  const brokers = inject('kafkaBrokers');
+  const kafkaError = inject('kafkaError');
+  let tmp = '';
+  let producer: Producer | undefined;
+  const readers: TopicReader[] = [];
+  beforeAll(async () => {
+    if (kafkaError) throw new Error(kafkaError);
+    await waitForBroker(brokers, { timeoutMs: 60_000, logDir: inject('kafkaLogDir') });
+    tmp = mkdtempSync(join(tmpdir(), `driftwatch-e2e-${name}-`));
+    producer = await connectProducer(brokers);
+  }, 90_000);
+  afterEach(async () => {
+    await stopAll();
+    await afterEachExtra?.();
+    await Promise.all(readers.splice(0).map((r) => r.stop()));
+  }, 60_000);
+  afterAll(async () => {
+    await stopAll();
+    await producer?.disconnect();
+    if (tmp && !process.env['DRIFTWATCH_E2E_KEEP']) rmSync(tmp, { recursive: true, force: true });
+  }, 60_000);
+  return {
+    brokers,
+    get tmp() {
+      return tmp;
+    },
+    get producer() {
+      if (!producer) throw new Error('the suite has not started');
+      return producer;
+    },
+    readers,
   };
 }

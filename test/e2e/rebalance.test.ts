@@ -6,19 +6,16 @@
  * reported (the distinct event ids are exactly the expected ones), each with one id; re-published events are
  * counted.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from 'vitest';
-import { Partitioners, type Producer } from 'kafkajs';
+import { describe, expect, it } from 'vitest';
+import { Partitioners } from 'kafkajs';
 import { driftEventId } from '../../src/pipeline/window-report.js';
-import { createTopic, uniqueTopic, waitForBroker } from '../kafka/broker.js';
+import { createTopic, uniqueTopic } from '../kafka/broker.js';
 import {
   alignedBase,
   byWindow,
   chunksByWindow,
   committedCheckpoint,
-  connectProducer,
   createReferences,
   distinctIds,
   Driftwatch,
@@ -27,21 +24,21 @@ import {
   makePlan,
   messagesOf,
   ownedFor,
-  printedWindows,
   produce,
   ROWS_PER_WINDOW,
   sleep,
-  stopAll,
   TopicReader,
   waitFor,
   waitForEvents,
   windowName,
   writeConfig,
   writeReferenceCsv,
+  e2eSuite,
+  printedWindows,
 } from './helpers.js';
 
-const brokers = inject('kafkaBrokers');
-const kafkaError = inject('kafkaError');
+const suite = e2eSuite('rebalance');
+
 const MODELS = ['press-a', 'press-b'];
 const CLEAN = 4;
 const DRIFTED = 4;
@@ -49,27 +46,9 @@ const DRIFTED = 4;
 const FIRST_WINDOWS = 3;
 const GAP_MS = 700;
 
-let tmp: string;
-let producer: Producer;
-const readers: TopicReader[] = [];
 
-beforeAll(async () => {
-  if (kafkaError) throw new Error(kafkaError);
-  await waitForBroker(brokers, { timeoutMs: 60_000, logDir: inject('kafkaLogDir') });
-  tmp = mkdtempSync(join(tmpdir(), 'driftwatch-e2e-rebalance-'));
-  producer = await connectProducer(brokers);
-}, 90_000);
 
-afterEach(async () => {
-  await stopAll();
-  await Promise.all(readers.splice(0).map((r) => r.stop()));
-}, 60_000);
 
-afterAll(async () => {
-  await stopAll();
-  await producer?.disconnect();
-  if (tmp && !process.env['DRIFTWATCH_E2E_KEEP']) rmSync(tmp, { recursive: true, force: true });
-}, 60_000);
 
 /** The partition the Java-compatible default partitioner (kafkajs's and driftwatch's) gives a key. */
 function partitionOf(key: string, partitions: number): number {
@@ -87,9 +66,9 @@ describe('driftwatch run, rebalance', () => {
     const partitions = new Map(MODELS.map((m) => [m, partitionOf(m, 2)]));
     expect(new Set(partitions.values()).size).toBe(2);
 
-    const csv = writeReferenceCsv(tmp);
+    const csv = writeReferenceCsv(suite.tmp);
     const names = ['P1', 'P2'] as const;
-    const dirs = names.map((n) => join(tmp, n));
+    const dirs = names.map((n) => join(suite.tmp, n));
     const configs = dirs.map((d) => writeConfig(d, { models: MODELS }));
     const refsList = await Promise.all(dirs.map((d) => createReferences(join(d, 'data'), MODELS, csv)));
     expect(refsList[1]).toEqual(refsList[0]);
@@ -98,27 +77,27 @@ describe('driftwatch run, rebalance', () => {
     const telemetry = uniqueTopic('rebalance-telemetry');
     const events = uniqueTopic('rebalance-events');
     const dead = uniqueTopic('rebalance-dead');
-    await Promise.all([createTopic(brokers, telemetry, 2), createTopic(brokers, events, 1), createTopic(brokers, dead, 1)]);
+    await Promise.all([createTopic(suite.brokers, telemetry, 2), createTopic(suite.brokers, events, 1), createTopic(suite.brokers, dead, 1)]);
     const plan = makePlan({ models: MODELS, clean: CLEAN, drifted: DRIFTED, base: alignedBase(), seed: 3 });
     const nameOf = new Map(plan.windows.map((w) => [driftEventId({ model: w.model, segment: {}, start: w.start, end: w.end }, refs.get(w.model)!, ROWS_PER_WINDOW), windowName(w.model, w.start)]));
     const expectedIds = new Set(nameOf.keys());
 
     const commits = async () =>
-      (await Promise.all([0, 1].map(async (p) => `${p}: ${JSON.stringify(await committedCheckpoint(brokers, groupId, telemetry, p), (_, v: unknown) => (typeof v === 'bigint' ? v.toString() : v))}`))).join('; ');
-    const reader = await TopicReader.start(brokers, events, uniqueTopic('rebalance-reader'));
-    readers.push(reader);
+      (await Promise.all([0, 1].map(async (p) => `${p}: ${JSON.stringify(await committedCheckpoint(suite.brokers, groupId, telemetry, p), (_, v: unknown) => (typeof v === 'bigint' ? v.toString() : v))}`))).join('; ');
+    const reader = await TopicReader.start(suite.brokers, events, uniqueTopic('rebalance-reader'));
+    suite.readers.push(reader);
     const groupId = uniqueTopic('rebalance-group');
     const [p1, p2] = names.map((name, i) =>
-      Driftwatch.start({ name, dir: dirs[i]!, config: configs[i]!, dataDir: join(dirs[i]!, 'data'), brokers, groupId, telemetry: [telemetry], driftEvents: events, deadLetters: dead }),
+      Driftwatch.start({ name, dir: dirs[i]!, config: configs[i]!, dataDir: join(dirs[i]!, 'data'), brokers: suite.brokers, groupId, telemetry: [telemetry], driftEvents: events, deadLetters: dead }),
     ) as [Driftwatch, Driftwatch];
     const both = () => `${p1.describe()}\n${p2.describe()}`;
     await Promise.all([p1.ready(), p2.ready()]);
     // Both members in the group, one partition each, before anything is produced.
-    let assignment = await groupAssignment(brokers, groupId, telemetry);
+    let assignment = await groupAssignment(suite.brokers, groupId, telemetry);
     await waitFor(
       'a stable group of two members with one partition each',
       async () => {
-        assignment = await groupAssignment(brokers, groupId, telemetry);
+        assignment = await groupAssignment(suite.brokers, groupId, telemetry);
         return assignment.state === 'Stable' && assignment.members.length === 2 && assignment.members.every((m) => m.partitions.length === 1);
       },
       90_000,
@@ -129,7 +108,7 @@ describe('driftwatch run, rebalance', () => {
     const chunks = chunksByWindow(plan);
     const send = async (chunk: (typeof chunks)[number]) => {
       for (const model of MODELS) {
-        const meta = await produce(producer, telemetry, messagesOf(chunk.filter((r) => r.model === model)));
+        const meta = await produce(suite.producer, telemetry, messagesOf(chunk.filter((r) => r.model === model)));
         expect(new Set(meta.map((m) => m.partition)), model).toEqual(new Set([partitions.get(model)]));
       }
     };
@@ -155,7 +134,7 @@ describe('driftwatch run, rebalance', () => {
     // Complete: every window reported, or the last ones (each partition's windows close in event-time order), or P2
     // has owned both partitions for 8 s (a run that lost windows reports nothing more), or P2 died.
     const lastOut = lastWindowsReported(plan);
-    const settled = ownedFor(brokers, groupId, telemetry, 8000, new Set(), [0, 1]);
+    const settled = ownedFor(suite.brokers, groupId, telemetry, 8000, new Set(), [0, 1]);
     const got = await waitForEvents(reader, plan.windows.length, 120_000, 3000, both, async (e) => lastOut(e) || !p2.running || (await settled()));
     const p2Alive = p2.running;
     const exit2 = await p2.stop();

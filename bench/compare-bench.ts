@@ -12,6 +12,7 @@ import { machineInfo, machineLine } from './machine.js';
 import { writeNpyColumns } from './npy.js';
 import { runBaseline, type BaselineResult } from './python-baseline.js';
 import { syntheticData } from './synthetic-data.js';
+import { median, positiveInt, fmtNum } from './common.js';
 
 /**
  * `npm run bench`: driftwatch's drift evaluation against scipy and Evidently, on the same data, in the same run.
@@ -337,26 +338,8 @@ function timed<T>(fn: () => T): { value: T; seconds: number } {
   return { value, seconds: (performance.now() - start) / 1000 };
 }
 
-function median(xs: ReadonlyArray<number>): number {
-  const s = [...xs].sort((a, b) => a - b);
-  const mid = s.length >> 1;
-  return s.length % 2 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
-}
-
-function positiveInt(name: string, raw: string | undefined): number {
-  const n = Number(raw);
-  if (!Number.isInteger(n) || n < 1) throw new Error(`--${name} must be a positive integer, got "${raw ?? ''}"`);
-  return n;
-}
-
 function fmtS(seconds: number): string {
   return `${fmtNum(seconds)} s`;
-}
-
-function fmtNum(x: number): string {
-  if (x === 0) return '0';
-  if (!Number.isFinite(x)) return String(x);
-  return Math.abs(x) >= 1000 || Math.abs(x) < 0.001 ? x.toExponential(2) : x.toPrecision(3);
 }
 
 function fmtOpt(x: number | null): string {

@@ -21,6 +21,7 @@ import { openStore, storeConfigFromEnv, type ClickHouseStore, type StoreConfig }
 import { referenceData, type ColumnSpec } from './reference-data.js';
 import { machineInfo, machineLine } from './machine.js';
 import { RssSampler, type StepMemory } from './rss-sampler.js';
+import { median, positiveInt, fmtNum, fmtRate } from './common.js';
 
 /**
  * `node dist/bench/reference-bench.js`: the cost of a reference snapshot, step by step, on 1 000 000 rows x 20
@@ -546,12 +547,6 @@ async function measureRepeated<T>(measure: Measure, fn: () => Promise<T>): Promi
   };
 }
 
-function median(xs: ReadonlyArray<number>): number {
-  const s = [...xs].sort((a, b) => a - b);
-  const mid = s.length >> 1;
-  return s.length % 2 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
-}
-
 /** Runs a SELECT as ArrowStream with the store's Arrow settings and counts the bytes; nothing is decoded. */
 async function arrowBytes(client: ClickHouseClient, query: string, params: Record<string, unknown>): Promise<number> {
   const result = await client.exec({ query: `${query} FORMAT ArrowStream ${ARROW_SETTINGS}`, query_params: params });
@@ -668,12 +663,6 @@ async function timedAsync<T>(fn: () => Promise<T>): Promise<{ value: T; seconds:
   return { value, seconds: (performance.now() - start) / 1000 };
 }
 
-function positiveInt(name: string, raw: string | undefined): number {
-  const n = Number(raw);
-  if (!Number.isInteger(n) || n < 1) throw new Error(`--${name} must be a positive integer, got "${raw ?? ''}"`);
-  return n;
-}
-
 function required(name: string, raw: string | undefined): string {
   if (raw === undefined || raw === '') throw new Error(`--${name} is required with --phase`);
   return raw;
@@ -681,16 +670,6 @@ function required(name: string, raw: string | undefined): string {
 
 function fmtS(seconds: number): string {
   return `${fmtNum(seconds)} s`;
-}
-
-function fmtNum(x: number): string {
-  if (x === 0) return '0';
-  if (!Number.isFinite(x)) return String(x);
-  return Math.abs(x) >= 1000 || Math.abs(x) < 0.001 ? x.toExponential(2) : x.toPrecision(3);
-}
-
-function fmtRate(x: number): string {
-  return x >= 1e6 ? `${(x / 1e6).toFixed(2)} M` : `${(x / 1e3).toFixed(0)} k`;
 }
 
 function alignRows(table: ReadonlyArray<ReadonlyArray<string>>): string {

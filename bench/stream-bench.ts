@@ -12,6 +12,7 @@ import type { PipelineEvent } from '../src/pipeline/pipeline.js';
 import type { LaunchedBroker } from '../test/kafka/broker.js';
 import { machineInfo, machineLine } from './machine.js';
 import { RssSampler, type StepMemory } from './rss-sampler.js';
+import { median, positiveInt, fmtRate } from './common.js';
 // driftwatch's modules (and the embedded engine they load), the broker helpers and the data generator are imported
 // where they are used, so that the bare consumer's process holds kafkajs and nothing else.
 
@@ -1098,18 +1099,6 @@ function printSummary(summary: ReadonlyArray<FormatSummary>, s: Settings): void 
   }
 }
 
-function median(xs: ReadonlyArray<number>): number {
-  const s = [...xs].sort((a, b) => a - b);
-  const mid = s.length >> 1;
-  return s.length % 2 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
-}
-
-function positiveInt(name: string, raw: string | undefined): number {
-  const n = Number(raw);
-  if (!Number.isInteger(n) || n < 1) throw new Error(`--${name} must be a positive integer, got "${raw ?? ''}"`);
-  return n;
-}
-
 function nonNegativeInt(name: string, raw: string | undefined): number {
   const n = Number(raw);
   if (!Number.isInteger(n) || n < 0) throw new Error(`--${name} must be a whole number >= 0, got "${raw ?? ''}"`);
@@ -1127,10 +1116,6 @@ function fmtS(seconds: number): string {
 
 function fmtBytes(x: number): string {
   return x % MB === 0 ? `${x / MB} MiB` : x % 1024 === 0 ? `${x / 1024} KiB` : `${x} bytes`;
-}
-
-function fmtRate(x: number): string {
-  return x >= 1e6 ? `${(x / 1e6).toFixed(2)} M` : `${(x / 1e3).toFixed(0)} k`;
 }
 
 function alignRows(table: ReadonlyArray<ReadonlyArray<string>>): string {

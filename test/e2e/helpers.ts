@@ -25,6 +25,7 @@ import {
   type RecordMetadata,
 } from 'kafkajs';
 import type { DriftEvent } from '../../src/pipeline/window-report.js';
+import { mulberry32 } from '../../bench/seeded-random.js';
 import { defaultLibsDir, waitForBroker } from '../kafka/broker.js';
 
 export const REPO_ROOT = resolve(fileURLToPath(new URL('.', import.meta.url)), '../..');
@@ -58,17 +59,8 @@ async function within<T, F>(promise: Promise<T>, ms: number, fallback: F): Promi
 
 // ---- data ----
 
-/** Deterministic random numbers in [0, 1) (mulberry32). */
-export function seeded(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** Deterministic random numbers in [0, 1): the benchmarks' mulberry32, so data are the same everywhere. */
+export const seeded = mulberry32;
 
 export type FeatureRow = Record<string, number | string | boolean | null>;
 

@@ -849,6 +849,17 @@ function jsonSyntaxError(text: string): string {
     }
     return fail('a closing \'"\'');
   };
+  /** Scans an object key and its ':' at i; returns an error (naming `expected` if no key starts there) or ''. */
+  const key = (expected: string): string => {
+    if (text.charAt(i) !== '"') return fail(expected);
+    const e = string();
+    if (e !== '') return e;
+    skip();
+    if (text.charAt(i) !== ':') return fail("':' after the key");
+    i++;
+    skip();
+    return '';
+  };
   const digits = (): boolean => {
     const start = i;
     while (i < n && text.charCodeAt(i) >= 48 && text.charCodeAt(i) <= 57) i++;
@@ -865,13 +876,8 @@ function jsonSyntaxError(text: string): string {
         if (text.charAt(i) === '}') {
           i++;
         } else {
-          if (text.charAt(i) !== '"') return fail("a key in double quotes or '}'");
-          const e = string();
+          const e = key("a key in double quotes or '}'");
           if (e !== '') return e;
-          skip();
-          if (text.charAt(i) !== ':') return fail("':' after the key");
-          i++;
-          skip();
           stack.push(1);
           continue;
         }
@@ -916,13 +922,8 @@ function jsonSyntaxError(text: string): string {
       i++;
       skip();
       if (open === 1) {
-        if (text.charAt(i) !== '"') return fail('a key in double quotes');
-        const e = string();
+        const e = key('a key in double quotes');
         if (e !== '') return e;
-        skip();
-        if (text.charAt(i) !== ':') return fail("':' after the key");
-        i++;
-        skip();
       }
       expectValue = true;
     } else if ((open === 0 && c === ']') || (open === 1 && c === '}')) {

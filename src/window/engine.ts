@@ -202,12 +202,6 @@ function routeOf(record: StreamRecord): string {
   return JSON.stringify([record.model, seg]);
 }
 
-/** Deterministic identity of a window report, for ids of drift events and dead letters: 16 hex digits. */
-export function windowId(key: WindowKey): string {
-  const seg = Object.keys(key.segment).sort().map((k) => [k, key.segment[k]]);
-  return createHash('sha256').update(JSON.stringify([key.model, seg, key.start, key.end])).digest('hex').slice(0, 16);
-}
-
 /** Event time used for a partition's lateness decisions, and its share in the stream's event time. */
 function effectiveTime(p: PartitionProgress): number {
   return p.replay !== null && p.replay.eventTime < p.maxTs ? p.replay.eventTime : p.maxTs;
@@ -670,13 +664,6 @@ export function checkpointsCommitted(state: WindowState, committed: ReadonlyArra
     const p = state.partitions.get(cp.partition);
     if (p) p.committed = cp;
   }
-}
-
-/** Rows held in windows, for memory accounting and backpressure. */
-export function bufferedRows(state: WindowState): number {
-  let n = 0;
-  for (const w of state.windows.values()) n += w.rows.length;
-  return n;
 }
 
 /** JSON-safe form of the whole window state (offsets as decimal strings, buffers as `BufferSnapshot`). */

@@ -55,17 +55,3 @@ export function windowsFor(shape: WindowShape, ts: number): Bounds[] {
       return [];
   }
 }
-
-/** One line for logs and reports: `tumbling 5m`, `hopping 10m every 1m`, `count 10000`. */
-export function describeShape(shape: WindowShape): string {
-  const d = (ms: number): string =>
-    ms % 86_400_000 === 0 ? `${ms / 86_400_000}d` : ms % 3_600_000 === 0 ? `${ms / 3_600_000}h` : ms % 60_000 === 0 ? `${ms / 60_000}m` : ms % 1000 === 0 ? `${ms / 1000}s` : `${ms}ms`;
-  switch (shape.type) {
-    case 'tumbling':
-      return `tumbling ${d(shape.sizeMs)}`;
-    case 'hopping':
-      return `hopping ${d(shape.sizeMs)} every ${d(shape.slideMs)}`;
-    case 'count':
-      return `count ${shape.count}`;
-  }
-}

@@ -12,6 +12,7 @@ import { METHODS } from '../drift/methods.js';
 import { detectOutliers, type OutlierReport } from '../outliers/outliers.js';
 import { runQualityChecks, type QualityCheckResult } from '../quality/index.js';
 import { sampleRows, type LoadedReference } from '../reference/lifecycle.js';
+import type { DriftEvent } from '../core/drift-event.js';
 import type { DueWindow } from '../window/engine.js';
 import type { EvaluationSettings } from './models.js';
 import { modelHealth, type ModelHealth, type PredictionSettings } from './model-quality.js';
@@ -187,47 +188,11 @@ function segmentPairs(key: WindowKey): Array<[string, string]> {
   return Object.keys(key.segment).sort().map((k) => [k, key.segment[k]!]);
 }
 
+export type { DriftEvent };
+
 /** Drift event id: model, segment, window bounds, reference and report version. */
 export function driftEventId(key: WindowKey, referenceId: string, version: number): string {
   return `de-${hash16([key.model, segmentPairs(key), key.start, key.end, referenceId, version])}`;
-}
-
-/** The drift event (`driftwatch.drift-events`, schema version 1): what pipelines and webhooks consume. */
-export interface DriftEvent {
-  readonly schema: 'driftwatch.drift-event/v1';
-  readonly id: string;
-  readonly model: string;
-  readonly model_version: string | null;
-  readonly segment: Readonly<Record<string, string>>;
-  readonly window: { readonly start: string; readonly end: string; readonly count: number; readonly version: number; readonly cause: string };
-  readonly reference_id: string;
-  readonly dataset: { readonly tested: number; readonly drifted: number; readonly share: number; readonly drift_share: number; readonly drifted_flag: boolean };
-  readonly features: ReadonlyArray<{
-    readonly feature: string;
-    readonly method: string;
-    readonly score: number | null;
-    readonly statistic: number | null;
-    readonly threshold: number;
-    readonly drifted: boolean;
-    readonly status: string;
-    readonly reason?: string;
-  }>;
-  readonly outliers: ReadonlyArray<{ readonly method: string; readonly outliers: number; readonly scored: number; readonly share: number | null }>;
-  readonly quality_failed: ReadonlyArray<{ readonly check: string; readonly column: string }>;
-  /** Prediction models only. */
-  readonly model_health?: {
-    readonly error_share: number | null;
-    readonly labelled: number;
-    readonly metrics: ReadonlyArray<{
-      readonly metric: string;
-      readonly value: number | null;
-      readonly reference: number | null;
-      readonly change_absolute: number | null;
-      readonly change_relative: number | null;
-      readonly status: string;
-    }>;
-  };
-  readonly computed_at: string;
 }
 
 /** null when there is nothing to say (no active reference: nothing was compared). */

@@ -174,6 +174,44 @@ export interface OutboxEntry {
   readonly updatedAt: EpochMs;
 }
 
+export type AlertState = 'inactive' | 'pending' | 'firing';
+
+/** A silence: alerts whose labels match every matcher (glob on the label's value) are not notified in [startsAt, endsAt). */
+export interface Silence {
+  readonly id: string;
+  readonly matchers: ReadonlyArray<{ readonly label: string; readonly pattern: string }>;
+  readonly startsAt: EpochMs;
+  readonly endsAt: EpochMs;
+  readonly createdBy: string;
+  readonly comment: string;
+  readonly createdAt: EpochMs;
+}
+
+/** A state change of one alert, kept as history. */
+export interface AlertTransition {
+  readonly fingerprint: string;
+  readonly rule: string;
+  readonly model: string;
+  readonly labels: Readonly<Record<string, string>>;
+  readonly from: AlertState;
+  readonly to: AlertState | 'resolved';
+  /** Window end (event time) of the report that caused it. */
+  readonly at: EpochMs;
+  readonly windowStart: EpochMs;
+  readonly value: number | null;
+  /** Why a firing transition sent nothing: `silenced by <id>`, `cooldown until <iso>`; '' when notified. */
+  readonly suppressed: string;
+  readonly eventId: string;
+}
+
+/** A persisted piece of the alert engine's state (one rule/model/segment group, or a cooldown), as JSON. */
+export interface AlertStateRow {
+  readonly key: string;
+  /** JSON; '' with `deleted` for a removed group. */
+  readonly state: string;
+  readonly deleted: boolean;
+}
+
 export interface SampleQuery {
   readonly model: string;
   readonly from: EpochMs;
@@ -227,7 +265,30 @@ export interface Store {
   putDeadLetters(letters: ReadonlyArray<DeadLetter>): Promise<void>;
   listDeadLetters(query?: { readonly model?: string; readonly limit?: number }): Promise<DeadLetter[]>;
   putOutbox(entries: ReadonlyArray<OutboxEntry>): Promise<void>;
-  listOutbox(query?: { readonly status?: OutboxStatus; readonly limit?: number }): Promise<OutboxEntry[]>;
+  /**
+   * Outbox entries, oldest first: by status, by ids, or only those due (`nextAttemptAt` at or before `dueBy`).
+   * An update is a `putOutbox` of the entry with a later `updatedAt`; the latest wins.
+   */
+  listOutbox(query?: {
+    readonly status?: OutboxStatus;
+    readonly ids?: ReadonlyArray<string>;
+    readonly dueBy?: EpochMs;
+    readonly limit?: number;
+  }): Promise<OutboxEntry[]>;
+
+  // Alerts
+  /** Replaces the given state rows (the latest write of a key wins; a deleted row hides the key). */
+  putAlertState(rows: ReadonlyArray<AlertStateRow>): Promise<void>;
+  /** Every state row not deleted. */
+  loadAlertState(): Promise<AlertStateRow[]>;
+  /** Transitions, idempotent by (model, rule, fingerprint, at, to). */
+  putAlertHistory(transitions: ReadonlyArray<AlertTransition>): Promise<void>;
+  /** Newest first. */
+  listAlertHistory(query?: { readonly model?: string; readonly rule?: string; readonly limit?: number }): Promise<AlertTransition[]>;
+  /** Creates or replaces silences by id (expiring one is a put with an earlier `endsAt`). */
+  putSilences(silences: ReadonlyArray<Silence>): Promise<void>;
+  /** Silences whose end is after `activeAt` (all when omitted), newest first. */
+  listSilences(query?: { readonly activeAt?: EpochMs }): Promise<Silence[]>;
 
   /** Answers when the store can be queried (readiness). */
   ping(): Promise<boolean>;

@@ -6,6 +6,7 @@
  * event, so the same stream gives the same alerts, ids and notifications live, in a replay or after a crash.
  */
 import type { EpochMs } from '../core/store.js';
+import type { AlertState } from '../core/store.js';
 
 export type Severity = 'warning' | 'critical';
 
@@ -160,8 +161,6 @@ export interface RuleSet {
   readonly files: ReadonlyArray<string>;
 }
 
-export type AlertState = 'inactive' | 'pending' | 'firing';
-
 /** One alert as notifications carry it (Alertmanager's shape). */
 export interface Alert {
   /** Stable hash of the labels: the same rule, model, segment and feature is the same alert across windows and restarts. */
@@ -209,30 +208,5 @@ export interface Notification {
   readonly createdAt: EpochMs;
 }
 
-/** A silence: alerts whose labels match every matcher (glob on the label's value) are not notified in [startsAt, endsAt). */
-export interface Silence {
-  readonly id: string;
-  readonly matchers: ReadonlyArray<{ readonly label: string; readonly pattern: string }>;
-  readonly startsAt: EpochMs;
-  readonly endsAt: EpochMs;
-  readonly createdBy: string;
-  readonly comment: string;
-  readonly createdAt: EpochMs;
-}
-
-/** A state change of one alert, kept as history. */
-export interface AlertTransition {
-  readonly fingerprint: string;
-  readonly rule: string;
-  readonly model: string;
-  readonly labels: Readonly<Record<string, string>>;
-  readonly from: AlertState;
-  readonly to: AlertState | 'resolved';
-  /** Window end (event time) of the report that caused it. */
-  readonly at: EpochMs;
-  readonly windowStart: EpochMs;
-  readonly value: number | null;
-  /** Why a firing transition sent nothing: `silenced by <id>`, `cooldown until <iso>`; '' when notified. */
-  readonly suppressed: string;
-  readonly eventId: string;
-}
+/** Silences and transitions are stored, so their types live with the store port. */
+export type { AlertState, AlertTransition, Silence } from '../core/store.js';

@@ -10,6 +10,7 @@ export const RETAINED_TABLES = [
   'window_samples',
   'dead_letters',
   'alert_outbox',
+  'alert_history',
 ] as const;
 export type RetainedTable = (typeof RETAINED_TABLES)[number];
 
@@ -22,6 +23,7 @@ export const DEFAULT_RETENTION_DAYS: Readonly<Record<RetainedTable, number>> = {
   window_samples: 30,
   dead_letters: 30,
   alert_outbox: 90,
+  alert_history: 365,
 };
 
 export interface RetryPolicy {

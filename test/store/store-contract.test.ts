@@ -756,6 +756,99 @@ describe('dead letters and the alert outbox', () => {
     await store.putOutbox([a]);
     expect(await store.listOutbox({ status: 'delivered' })).toEqual([delivered]);
   });
+
+  it('the outbox answers by ids and by due time', async () => {
+    const store = await h.open(h.config());
+    const now = Date.now();
+    const due = outboxEntry('ob-due', { createdAt: now - 3 * MINUTE, nextAttemptAt: now - MINUTE });
+    const later = outboxEntry('ob-later', { createdAt: now - 2 * MINUTE, nextAttemptAt: now + HOUR });
+    const other = outboxEntry(`ob-${HOSTILE[0]}`, { createdAt: now - MINUTE, nextAttemptAt: now - MINUTE });
+    await store.putOutbox([due, later, other]);
+    expect(await store.listOutbox({ ids: ['ob-later', HOSTILE[1], `ob-${HOSTILE[0]}`] })).toEqual([later, other]);
+    expect(await store.listOutbox({ ids: [] })).toEqual([]);
+    expect(await store.listOutbox({ status: 'pending', dueBy: now })).toEqual([due, other]);
+    expect(await store.listOutbox({ status: 'pending', dueBy: now + 2 * HOUR, limit: 2 })).toEqual([due, later]);
+  });
+});
+
+// ---- 6. alerts ----------------------------------------------------------------------------------------------------
+
+describe('alert state, history and silences', () => {
+  it('state rows: the latest write of a key wins, a deleted key disappears', async () => {
+    const store = await h.open(h.config());
+    await store.putAlertState([
+      { key: 'g/a', state: '{"v":1}', deleted: false },
+      { key: `g/${HOSTILE[0]}`, state: JSON.stringify({ text: HOSTILE }), deleted: false },
+    ]);
+    // Two writes of one key in one call: the later one wins.
+    await store.putAlertState([
+      { key: 'g/a', state: '{"v":2}', deleted: false },
+      { key: 'g/a', state: '{"v":3}', deleted: false },
+    ]);
+    const byKey = (rows: Array<{ key: string }>) => [...rows].sort((x, y) => (x.key < y.key ? -1 : 1));
+    expect(byKey(await store.loadAlertState())).toEqual(
+      byKey([
+        { key: 'g/a', state: '{"v":3}', deleted: false },
+        { key: `g/${HOSTILE[0]}`, state: JSON.stringify({ text: HOSTILE }), deleted: false },
+      ]),
+    );
+    await store.putAlertState([{ key: 'g/a', state: '', deleted: true }]);
+    expect((await store.loadAlertState()).map((r) => r.key)).toEqual([`g/${HOSTILE[0]}`]);
+  });
+
+  it('history is written once per transition and read newest first, by model and rule', async () => {
+    const store = await h.open(h.config());
+    const t = (rule: string, model: string, at: number, to: 'pending' | 'firing' | 'resolved', value: number | null) => ({
+      fingerprint: `fp-${rule}-${model}`,
+      rule,
+      model,
+      labels: { alertname: rule, model, note: HOSTILE[2]! },
+      from: (to === 'pending' ? 'inactive' : to === 'firing' ? 'pending' : 'firing') as 'inactive' | 'pending' | 'firing',
+      to,
+      at,
+      windowStart: at - MINUTE,
+      value,
+      suppressed: to === 'firing' ? `silenced by ${HOSTILE[0]}` : '',
+      eventId: `de-${at}`,
+    });
+    const list = [
+      t('drift', 'press-qa', BASE + MINUTE, 'pending', 0.31),
+      t('drift', 'press-qa', BASE + 2 * MINUTE, 'firing', 0.4),
+      t('errors', 'press-qa', BASE + 3 * MINUTE, 'pending', null),
+      t('drift', HOSTILE[0]!, BASE + 4 * MINUTE, 'resolved', Number.NaN),
+    ];
+    await store.putAlertHistory(list);
+    await store.putAlertHistory(list.slice(0, 2));
+    const all = await store.listAlertHistory();
+    expect(all.map((x) => [x.rule, x.model, x.to, x.at])).toEqual([...list].reverse().map((x) => [x.rule, x.model, x.to, x.at]));
+    expect(all[3]).toEqual(list[0]);
+    expect(all[0]!.value).toBeNull();
+    expect(await store.listAlertHistory({ model: 'press-qa', rule: 'drift' })).toEqual([list[1], list[0]]);
+    expect(await store.listAlertHistory({ model: "' OR 1=1 --" })).toEqual([]);
+    expect(await store.listAlertHistory({ limit: 1 })).toHaveLength(1);
+  });
+
+  it('silences round-trip, are replaced by id and filtered by their end', async () => {
+    const store = await h.open(h.config());
+    const now = Date.now();
+    const s1 = {
+      id: 'sil-1',
+      matchers: [{ label: 'model', pattern: 'press-*' }, { label: 'feature', pattern: HOSTILE[0]! }],
+      startsAt: now - HOUR,
+      endsAt: now + HOUR,
+      createdBy: 'ops',
+      comment: HOSTILE[1]!,
+      createdAt: now - HOUR,
+    };
+    const s2 = { ...s1, id: 'sil-2', matchers: [{ label: 'alertname', pattern: 'drift' }], endsAt: now - MINUTE, createdAt: now - 2 * HOUR };
+    await store.putSilences([s1, s2]);
+    expect(await store.listSilences()).toEqual([s1, s2]);
+    expect(await store.listSilences({ activeAt: now })).toEqual([s1]);
+    const expired = { ...s1, endsAt: now - 1 };
+    await store.putSilences([expired]);
+    expect(await store.listSilences({ activeAt: now })).toEqual([]);
+    expect(await store.listSilences()).toEqual([expired, s2]);
+  });
 });
 
 // ---- 8. faults ----------------------------------------------------------------------------------------------------

@@ -178,6 +178,45 @@ export const MIGRATIONS: ReadonlyArray<Migration> = [
       ORDER BY (id)`,
     ],
   },
+  {
+    version: 4,
+    name: 'alert state, alert history and silences',
+    statements: [
+      `CREATE TABLE IF NOT EXISTS {db}.alert_state (
+        key String,
+        state String,
+        deleted UInt8,
+        revision UInt64
+      ) ENGINE = ReplacingMergeTree(revision)
+      ORDER BY (key)`,
+      `CREATE TABLE IF NOT EXISTS {db}.alert_history (
+        fingerprint String,
+        rule String,
+        model String,
+        labels String,
+        from_state LowCardinality(String),
+        to_state LowCardinality(String),
+        at DateTime64(3, 'UTC'),
+        window_start DateTime64(3, 'UTC'),
+        value Nullable(Float64),
+        suppressed String,
+        event_id String
+      ) ENGINE = ReplacingMergeTree
+      PARTITION BY toYYYYMM(at)
+      ORDER BY (model, rule, fingerprint, at, to_state)`,
+      `CREATE TABLE IF NOT EXISTS {db}.silences (
+        id String,
+        matchers String,
+        starts_at DateTime64(3, 'UTC'),
+        ends_at DateTime64(3, 'UTC'),
+        created_by String,
+        comment String,
+        created_at DateTime64(3, 'UTC'),
+        revision UInt64
+      ) ENGINE = ReplacingMergeTree(revision)
+      ORDER BY (id)`,
+    ],
+  },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;
@@ -191,4 +230,5 @@ export const TTL_COLUMN: Readonly<Record<string, string>> = {
   window_samples: 'window_end',
   dead_letters: 'received_at',
   alert_outbox: 'created_at',
+  alert_history: 'at',
 };

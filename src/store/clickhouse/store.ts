@@ -3,11 +3,15 @@ import type { ClickHouseClient } from '@clickhouse/client';
 import { StoreError } from '../../core/errors.js';
 import type {
   ActivationEvent,
+  AlertStateRow,
+  AlertTransition,
   DeadLetter,
+  EpochMs,
   OutboxEntry,
   OutboxStatus,
   ReferenceSnapshot,
   SampleQuery,
+  Silence,
   SnapshotChange,
   SnapshotColumn,
   Store,
@@ -722,7 +726,9 @@ export class ClickHouseStore implements Store {
     );
   }
 
-  async listOutbox(query: { status?: OutboxStatus; limit?: number } = {}): Promise<OutboxEntry[]> {
+  async listOutbox(
+    query: { status?: OutboxStatus; ids?: ReadonlyArray<string>; dueBy?: EpochMs; limit?: number } = {},
+  ): Promise<OutboxEntry[]> {
     const rows = await this.rows<{
       id: string;
       action: string;
@@ -738,9 +744,18 @@ export class ClickHouseStore implements Store {
       'reading the outbox',
       `SELECT id, action, kind, payload, status, attempts, toUnixTimestamp64Milli(next_attempt_at) AS next_attempt_at,
          last_error, toUnixTimestamp64Milli(created_at) AS created_at, toUnixTimestamp64Milli(updated_at) AS updated_at
-       FROM {db}.alert_outbox FINAL WHERE ({status:Nullable(String)} IS NULL OR toString(status) = {status:Nullable(String)})
+       FROM {db}.alert_outbox FINAL
+       WHERE ({status:Nullable(String)} IS NULL OR toString(status) = {status:Nullable(String)})
+         AND ({any_id:UInt8} = 1 OR has({ids:Array(String)}, id))
+         AND ({due:Nullable(Int64)} IS NULL OR next_attempt_at <= {due:Nullable(Int64)})
        ORDER BY created_at, id LIMIT {limit:UInt32}`,
-      { status: query.status ?? null, limit: query.limit ?? 1000 },
+      {
+        status: query.status ?? null,
+        any_id: query.ids === undefined ? 1 : 0,
+        ids: query.ids ?? [],
+        due: query.dueBy ?? null,
+        limit: query.limit ?? 1000,
+      },
     );
     return rows.map((r) => ({
       id: r.id,
@@ -754,6 +769,137 @@ export class ClickHouseStore implements Store {
       createdAt: Number(r.created_at),
       updatedAt: Number(r.updated_at),
     }));
+  }
+
+  // ---- alerts ---------------------------------------------------------------------------------------------------
+
+  async putAlertState(rows: ReadonlyArray<AlertStateRow>): Promise<void> {
+    const base = this.revisions(rows.length);
+    await this.insert(
+      'storing alert state',
+      'alert_state',
+      rows.map((r, i) => ({ key: r.key, state: r.deleted ? '' : r.state, deleted: r.deleted ? 1 : 0, revision: base + i })),
+    );
+  }
+
+  async loadAlertState(): Promise<AlertStateRow[]> {
+    const rows = await this.rows<{ key: string; state: string }>(
+      'reading alert state',
+      `SELECT key, state FROM {db}.alert_state FINAL WHERE deleted = 0 ORDER BY key`,
+    );
+    return rows.map((r) => ({ key: r.key, state: r.state, deleted: false }));
+  }
+
+  async putAlertHistory(transitions: ReadonlyArray<AlertTransition>): Promise<void> {
+    await this.insert(
+      'storing alert history',
+      'alert_history',
+      transitions.map((t) => ({
+        fingerprint: t.fingerprint,
+        rule: t.rule,
+        model: t.model,
+        labels: JSON.stringify(t.labels),
+        from_state: t.from,
+        to_state: t.to,
+        at: dateTime64(t.at),
+        window_start: dateTime64(t.windowStart),
+        value: t.value === null || !Number.isFinite(t.value) ? null : t.value,
+        suppressed: t.suppressed,
+        event_id: t.eventId,
+      })),
+    );
+  }
+
+  async listAlertHistory(query: { model?: string; rule?: string; limit?: number } = {}): Promise<AlertTransition[]> {
+    const rows = await this.rows<{
+      fingerprint: string;
+      rule: string;
+      model: string;
+      labels: string;
+      from_state: string;
+      to_state: string;
+      at: string;
+      window_start: string;
+      value: number | null;
+      suppressed: string;
+      event_id: string;
+    }>(
+      'reading alert history',
+      `SELECT fingerprint, rule, model, labels, from_state, to_state, toUnixTimestamp64Milli(at) AS at,
+         toUnixTimestamp64Milli(window_start) AS window_start, value, suppressed, event_id
+       FROM {db}.alert_history FINAL
+       WHERE ({model:Nullable(String)} IS NULL OR model = {model:Nullable(String)})
+         AND ({rule:Nullable(String)} IS NULL OR rule = {rule:Nullable(String)})
+       ORDER BY at DESC, fingerprint, to_state LIMIT {limit:UInt32}`,
+      { model: query.model ?? null, rule: query.rule ?? null, limit: query.limit ?? 1000 },
+    );
+    return rows.map((r) => ({
+      fingerprint: r.fingerprint,
+      rule: r.rule,
+      model: r.model,
+      labels: JSON.parse(r.labels) as Record<string, string>,
+      from: r.from_state as AlertTransition['from'],
+      to: r.to_state as AlertTransition['to'],
+      at: Number(r.at),
+      windowStart: Number(r.window_start),
+      value: r.value === null ? null : Number(r.value),
+      suppressed: r.suppressed,
+      eventId: r.event_id,
+    }));
+  }
+
+  async putSilences(silences: ReadonlyArray<Silence>): Promise<void> {
+    const base = this.revisions(silences.length);
+    await this.insert(
+      'storing silences',
+      'silences',
+      silences.map((x, i) => ({
+        id: x.id,
+        matchers: JSON.stringify(x.matchers),
+        starts_at: dateTime64(x.startsAt),
+        ends_at: dateTime64(x.endsAt),
+        created_by: x.createdBy,
+        comment: x.comment,
+        created_at: dateTime64(x.createdAt),
+        revision: base + i,
+      })),
+    );
+  }
+
+  async listSilences(query: { activeAt?: EpochMs } = {}): Promise<Silence[]> {
+    const rows = await this.rows<{
+      id: string;
+      matchers: string;
+      starts_at: string;
+      ends_at: string;
+      created_by: string;
+      comment: string;
+      created_at: string;
+    }>(
+      'reading silences',
+      `SELECT id, matchers, toUnixTimestamp64Milli(starts_at) AS starts_at, toUnixTimestamp64Milli(ends_at) AS ends_at,
+         created_by, comment, toUnixTimestamp64Milli(created_at) AS created_at
+       FROM {db}.silences FINAL
+       WHERE ({at:Nullable(Int64)} IS NULL OR ends_at > {at:Nullable(Int64)})
+       ORDER BY created_at DESC, id`,
+      { at: query.activeAt ?? null },
+    );
+    return rows.map((r) => ({
+      id: r.id,
+      matchers: JSON.parse(r.matchers) as Silence['matchers'],
+      startsAt: Number(r.starts_at),
+      endsAt: Number(r.ends_at),
+      createdBy: r.created_by,
+      comment: r.comment,
+      createdAt: Number(r.created_at),
+    }));
+  }
+
+  /** `n` increasing revisions for rows written together (a later row of the same key wins): the first is returned. */
+  private revisions(n: number): number {
+    const base = this.nextRevision();
+    this.lastRevision = base + Math.max(0, n - 1);
+    return base;
   }
 
   async ping(): Promise<boolean> {

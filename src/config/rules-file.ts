@@ -240,11 +240,12 @@ export function expandEnv(text: string, env: Env): string | { error: string } {
   return out;
 }
 
-function checkAction(def: unknown, base: Segment[], raw: RawIssue[], env: Env): ActionBody | undefined {
-  if (!isPlainObject(def)) {
-    raw.push({ path: base, message: expected(`a mapping with kind (${orList([...ACTION_KINDS])}) and the action's settings`, def) });
+function checkAction(value: unknown, base: Segment[], raw: RawIssue[], env: Env): ActionBody | undefined {
+  if (!isPlainObject(value)) {
+    raw.push({ path: base, message: expected(`a mapping with kind (${orList([...ACTION_KINDS])}) and the action's settings`, value) });
     return undefined;
   }
+  let def: Record<string, unknown> = value;
   if (typeof def['url'] === 'string' && def['url'].includes('${')) {
     const expanded = expandEnv(def['url'], env);
     if (typeof expanded !== 'string') {

@@ -3,7 +3,10 @@
  * backpressure notices, and a closing summary. Dashboards come with the metrics; this is what a person running
  * `driftwatch run` or the demo watches.
  */
+import type { AlertingEvent } from '../pipeline/alerting.js';
 import type { PipelineEvent } from '../pipeline/pipeline.js';
+import type { ReceivedItem } from './demo-receivers.js';
+import type { DispatchEvent } from './dispatcher.js';
 
 export interface ConsoleReporter {
   readonly onEvent: (event: PipelineEvent) => void;
@@ -69,4 +72,52 @@ export function consoleReporter(write: (line: string) => void, options: { readon
       }
     },
   };
+}
+
+/** Alert transitions and deliveries as console lines, with running totals (the demo's and `run`'s output). */
+export function alertReporter(write: (line: string) => void): {
+  readonly onAlert: (event: AlertingEvent) => void;
+  readonly onDelivery: (event: DispatchEvent) => void;
+  readonly totals: () => { firing: number; delivered: number; dead: number };
+} {
+  let firing = 0;
+  let delivered = 0;
+  let dead = 0;
+  return {
+    totals: () => ({ firing, delivered, dead }),
+    onAlert(e) {
+      if (e.type === 'transition') {
+        const t = e.transition;
+        if (t.to !== 'firing' && t.to !== 'resolved') return;
+        if (t.to === 'firing') firing++;
+        const feature = t.labels['feature'] ? ` ${t.labels['feature']}` : '';
+        const seg = Object.entries(t.labels)
+          .filter(([k]) => !['alertname', 'model', 'severity', 'feature', 'method'].includes(k))
+          .map(([k, v]) => `${k}=${v}`)
+          .join(',');
+        write(`ALERT ${t.to.toUpperCase()} ${t.rule} ${t.model}${feature}${seg ? ` [${seg}]` : ''} at ${time(t.at)}${t.suppressed ? ` (${t.suppressed})` : ''}\n`);
+      } else if (e.queued) {
+        write(`  -> ${e.notification.action} (${e.notification.kind}) queued as ${e.notification.id}\n`);
+      }
+    },
+    onDelivery(e) {
+      if (e.status === 'delivered') delivered++;
+      if (e.status === 'dead') dead++;
+      const r = e.result;
+      const how = r.outcome === 'delivered' ? r.detail || `HTTP ${r.status}` : r.error;
+      write(`  ${e.status === 'delivered' ? 'delivered' : e.status === 'dead' ? 'FAILED' : 'retrying'}: ${e.entry.action} ${e.entry.id} (attempt ${e.attempt}): ${how}\n`);
+    },
+  };
+}
+
+/** What a local demo receiver got, in one line. */
+export function describeReceived(r: ReceivedItem): string {
+  const body = r.body as Record<string, unknown>;
+  if (r.kind === 'slack') return `  [slack stand-in] message: ${String(body['text'] ?? '').slice(0, 160)}\n`;
+  if (r.kind === 'webhook') {
+    const data = (body['data'] ?? {}) as Record<string, unknown>;
+    return `  [webhook stand-in] signature verified; ${String(body['type'])} id ${r.id}${r.duplicate ? ' (a repeat, ignored)' : ''}; rule ${String(data['rule'])}\n`;
+  }
+  const conf = (body['conf'] ?? {}) as Record<string, unknown>;
+  return `  [airflow stand-in] ${r.duplicate ? 'duplicate run id, answered 409: ' : 'DAG run created: '}${r.id} conf ${JSON.stringify({ lot_id: conf['lot_id'], window_date: conf['window_date'], features: conf['features'] })}\n`;
 }

@@ -15,6 +15,10 @@ import { createHttpIngest } from '../sources/http.js';
 import { createKafkaPublisher, ensureTopics } from '../sources/kafka-publisher.js';
 import { createKafkaSource, type KafkaSourceOptions } from '../sources/kafka.js';
 import { openStore, storeConfigFromEnv } from '../store/index.js';
+import { registerAlertRoutes } from './alert-routes.js';
+import { startAlerts, type AlertRuntime } from './alerts.js';
+import type { AlertingEvent } from '../pipeline/alerting.js';
+import type { DispatchEvent } from './dispatcher.js';
 import { registerCaptureRoutes } from './capture.js';
 import { defaultSettings, modelSettings } from './settings.js';
 
@@ -31,6 +35,10 @@ export interface ServiceOptions {
   /** How often the active references are polled for a promotion (ms). */
   readonly referencePollMs?: number;
   readonly env?: NodeJS.ProcessEnv;
+  /** Where relative paths (the default `./rules`) resolve. */
+  readonly cwd?: string;
+  readonly onAlert?: (event: AlertingEvent) => void;
+  readonly onDelivery?: (event: DispatchEvent) => void;
 }
 
 export interface Service {
@@ -38,6 +46,8 @@ export interface Service {
   readonly pipeline: Pipeline;
   readonly source: Source;
   readonly references: ActiveReferences;
+  /** Alert rules and deliveries; null when there is no rules directory. */
+  readonly alerts: AlertRuntime | null;
   /** The HTTP API's base URL, when it is served. */
   readonly url: string | null;
   /** Resolves when a finite source (file replay, demo) has delivered everything, or rejects when the pipeline fails. */
@@ -105,8 +115,22 @@ export async function startService(o: ServiceOptions): Promise<Service> {
       source = ingest.source;
     }
 
+    let url: string | null = null;
+    const alerts = await startAlerts({
+      config: config.alerts,
+      store,
+      env,
+      cwd: o.cwd ?? process.cwd(),
+      log,
+      baseUrl: () => url ?? `http://${config.http.host}:${config.http.port}`,
+      ...(o.onAlert ? { onAlert: o.onAlert } : {}),
+      ...(o.onDelivery ? { onDelivery: o.onDelivery } : {}),
+    });
+    if (alerts) cleanup.push(() => alerts.stop());
+
     const pipeline = new Pipeline({
       store,
+      alerts: alerts?.alerting ?? null,
       source,
       publisher,
       topics: { driftEvents: kafka?.topics.driftEvents ?? null, deadLetters: kafka?.topics.deadLetters ?? null },
@@ -121,7 +145,6 @@ export async function startService(o: ServiceOptions): Promise<Service> {
       onEvent: (e) => o.onEvent?.(e),
     });
 
-    let url: string | null = null;
     if (serveHttp || ingest) {
       const api = createApiServer({
         host: config.http.host,
@@ -131,6 +154,7 @@ export async function startService(o: ServiceOptions): Promise<Service> {
       });
       ingest?.register(api.app);
       const captures = registerCaptureRoutes(api.app, { pipeline, store, log });
+      registerAlertRoutes(api.app, { store, alerts });
       cleanup.push(async () => captures.stop());
       url = (await api.listen()).url;
       cleanup.push(() => api.close());
@@ -190,7 +214,7 @@ export async function startService(o: ServiceOptions): Promise<Service> {
       }),
       failure,
     ]);
-    return { store, pipeline, source, references, url, finished, stop };
+    return { store, pipeline, source, references, alerts, url, finished, stop };
   } catch (e) {
     await undo();
     throw e;

@@ -14,6 +14,7 @@ import { formatTable } from './format-table.js';
 import { parseColumnType } from './options.js';
 import { addReferenceCommand, withStore } from './reference.js';
 import { addStreamCommands } from './run.js';
+import { addAlertCommands } from './alerts.js';
 import { ConfigError } from '../config/index.js';
 import { loadReference, ReferenceError } from '../reference/lifecycle.js';
 import { UsageError } from './usage-error.js';
@@ -125,6 +126,7 @@ export function buildProgram(io: CliIo, setExit: (code: number) => void): Comman
 
   addReferenceCommand(program, { out: io.out, err: io.err, interactive: io.interactive ?? false });
   addStreamCommands(program, io, setExit);
+  addAlertCommands(program, io, setExit);
   return program;
 }
 

@@ -10,7 +10,9 @@ import { SingleBar } from 'cli-progress';
 import { loadConfig, parseConfig, describeConfig } from '../config/index.js';
 import type { DriftwatchConfig } from '../config/types.js';
 import { METHOD_NAMES } from '../drift/methods.js';
-import { consoleReporter } from '../app/console.js';
+import { randomBytes } from 'node:crypto';
+import { alertReporter, consoleReporter, describeReceived } from '../app/console.js';
+import { startDemoReceivers, type DemoReceivers } from '../app/demo-receivers.js';
 import { DEMO_MODEL, DEMO_SEGMENT, prepareDemo } from '../app/demo-data.js';
 import { startService, type Service } from '../app/service.js';
 import { createDemoSource } from '../sources/demo.js';
@@ -163,12 +165,31 @@ export function addStreamCommands(program: Command, io: CliIo, setExit: (code: n
         'half-way, and prints every window as it is evaluated.',
     )
     .option('--data-dir <dir>', 'keep the demo\'s store here (default: a temporary directory, removed afterwards)')
+    .option('--rules <dir>', 'alert rules and actions (default: the rules/ folder driftwatch ships)')
+    .option('--no-receivers', 'do not start the local Slack/webhook/Airflow stand-ins: actions use the URLs and secrets from the environment')
     .option('--records <n>', 'records to stream', wholeNumber('--records', 600), 3600)
     .option('--rate <n>', 'records per second (0: as fast as possible)', wholeNumber('--rate', 0), 600)
     .addOption(new Option('--drift-after <n>', 'records before the drift (default: half)').argParser(wholeNumber('--drift-after', 0)))
-    .action(async (flags: { dataDir?: string; records: number; rate: number; driftAfter?: number }) => {
+    .action(async (flags: { dataDir?: string; rules?: string; receivers: boolean; records: number; rate: number; driftAfter?: number }) => {
       const dataDir = flags.dataDir ? resolve(flags.dataDir) : mkdtempSync(join(tmpdir(), 'driftwatch-demo-'));
+      let receivers: DemoReceivers | null = null;
       try {
+        // Local stand-ins for Slack, a webhook receiver and Airflow, so the shipped rules act on something visible.
+        let env: NodeJS.ProcessEnv = process.env;
+        if (flags.receivers) {
+          const secret = `whsec_${randomBytes(24).toString('base64')}`;
+          const airflow = { username: 'demo', password: randomBytes(12).toString('hex') };
+          receivers = await startDemoReceivers({ webhookSecret: secret, airflow, onReceive: (r) => io.out(describeReceived(r)) });
+          env = {
+            ...process.env,
+            SLACK_WEBHOOK_URL: receivers.slackUrl,
+            DRIFTWATCH_WEBHOOK_URL: receivers.webhookUrl,
+            DRIFTWATCH_WEBHOOK_SECRET: secret,
+            AIRFLOW_URL: receivers.airflowUrl,
+            AIRFLOW_USERNAME: airflow.username,
+            AIRFLOW_PASSWORD: airflow.password,
+          };
+        }
         const base = parseConfig('{}', '(demo)', { DRIFTWATCH_DATA_DIR: dataDir }, METHOD_NAMES);
         const stepMs = 1000;
         const windowMs = 5 * 60_000;
@@ -179,7 +200,7 @@ export function addStreamCommands(program: Command, io: CliIo, setExit: (code: n
             [DEMO_MODEL]: {
               name: DEMO_MODEL,
               kind: 'telemetry',
-              segmentBy: [],
+              segmentBy: ['lot_id'],
               features: null,
               window: { ...base.windows, type: 'tumbling', sizeMs: windowMs, watermarkDelayMs: 0, allowedLatenessMs: 0, idleTimeoutMs: 2000 },
               evaluation: base.evaluation,
@@ -188,6 +209,7 @@ export function addStreamCommands(program: Command, io: CliIo, setExit: (code: n
               labelJoinMs: 0,
             },
           },
+          alerts: { ...base.alerts, rulesDir: flags.rules ? resolve(flags.rules) : join(packageRoot(), 'rules') },
         };
         const store = await openStore(storeConfigFromEnv({ ...process.env, CLICKHOUSE_URL: '' }, { dataDir }));
         const fixtures = join(packageRoot(), 'fixtures', 'demo');
@@ -211,14 +233,32 @@ export function addStreamCommands(program: Command, io: CliIo, setExit: (code: n
           drifted: data.drifted,
           segmentBy: DEMO_SEGMENT,
           records: flags.records,
+          // A lot every 15 minutes of event time (three windows), as the press works through them.
+          lots: { key: 'lot_id', records: (3 * windowMs) / stepMs, prefix: 'L-', first: 2000 },
           driftAfter,
           startTs,
           stepMs,
           ratePerSecond: flags.rate,
         });
-        const service = await startService({ config, source, http: false, log: () => undefined, onEvent: reporter.onEvent });
+        const alertLines = alertReporter((l) => io.out(l));
+        const service = await startService({
+          config,
+          source,
+          http: false,
+          env,
+          log: (line) => {
+            if (line.startsWith('alerts:')) io.out(line);
+          },
+          onEvent: reporter.onEvent,
+          onAlert: alertLines.onAlert,
+          onDelivery: alertLines.onDelivery,
+        });
         try {
           await service.finished;
+          // Let the dispatcher deliver what the last windows queued (bounded).
+          for (let i = 0; i < 150 && (await service.store.listOutbox({ status: 'pending', limit: 1 })).length > 0; i++) {
+            await new Promise((r) => setTimeout(r, 100));
+          }
         } finally {
           await service.stop();
         }
@@ -229,8 +269,16 @@ export function addStreamCommands(program: Command, io: CliIo, setExit: (code: n
             (t.firstDrift ? ` (first: ${t.firstDrift}; the drift was injected at ${driftWindow})` : ' (no drift detected)') +
             '\nReports, dead letters and references are in the store: run `driftwatch run` and POST records to /v1/ingest to watch your own data.\n',
         );
+        const a = alertLines.totals();
+        io.out(
+          `${a.firing} alerts fired, ${a.delivered} notifications and triggers delivered` +
+            (receivers ? ` to the local stand-ins (${receivers.received.length} requests received)` : '') +
+            (a.dead > 0 ? `, ${a.dead} failed for good (see \`driftwatch actions list\`)` : '') +
+            '\n',
+        );
         setExit(t.drifted > 0 ? 0 : 1);
       } finally {
+        await receivers?.close();
         if (!flags.dataDir) rmSync(dataDir, { recursive: true, force: true });
       }
     });

@@ -100,6 +100,18 @@ export function buildConfig(raw: RawConfig, secrets: Secrets, cwd: string): Drif
     evaluation,
     models,
     rollingReferences,
+    alerts: {
+      enabled: raw.alerts?.enabled ?? true,
+      rulesDir: raw.alerts?.rules_dir ? resolve(cwd, raw.alerts.rules_dir) : null,
+      publicUrl: raw.alerts?.public_url ? raw.alerts.public_url.replace(/\/+$/, '') : null,
+      delivery: {
+        maxAttempts: raw.alerts?.delivery?.max_attempts ?? 12,
+        maxAgeMs: raw.alerts?.delivery?.max_age ?? DAY,
+        baseDelayMs: raw.alerts?.delivery?.base_delay ?? 1000,
+        maxDelayMs: raw.alerts?.delivery?.max_delay ?? 5 * MINUTE,
+        timeoutMs: raw.alerts?.delivery?.timeout ?? 10_000,
+      },
+    },
   };
 }
 

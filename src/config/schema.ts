@@ -285,6 +285,18 @@ export function configSchema(methods: ReadonlyArray<string>) {
         ),
       )
       .optional(),
+    alerts: section({
+      enabled: bool().optional(),
+      rules_dir: text('a directory path').nullable().optional(),
+      public_url: httpUrl().nullable().optional(),
+      delivery: section({
+        max_attempts: integer(1, 1000).optional(),
+        max_age: duration(true).optional(),
+        base_delay: duration(true).optional(),
+        max_delay: duration(true).optional(),
+        timeout: duration(false).optional(),
+      }),
+    }),
     rolling_references: z
       .preprocess(
         (v) => (v === null ? [] : v),

@@ -134,6 +134,25 @@ export interface RollingReferenceConfig {
   readonly maxRows: number | null;
 }
 
+export interface AlertsConfig {
+  readonly enabled: boolean;
+  /** Directory of rule and action files (absolute); null: `./rules` when it exists, else no rules. */
+  readonly rulesDir: string | null;
+  /** Base of the links notifications carry to report pages; null: the HTTP API's own address. */
+  readonly publicUrl: string | null;
+  readonly delivery: {
+    /** Attempts per notification before it is marked dead. */
+    readonly maxAttempts: number;
+    /** A notification not delivered this long after it was made is marked dead. */
+    readonly maxAgeMs: number;
+    /** First retry delay; each further attempt doubles it (with jitter) up to `maxDelayMs`. */
+    readonly baseDelayMs: number;
+    readonly maxDelayMs: number;
+    /** One HTTP attempt's time limit. */
+    readonly timeoutMs: number;
+  };
+}
+
 export interface DriftwatchConfig {
   readonly store: StoreSettings;
   /** Null when no brokers are configured (no Kafka mode). */
@@ -146,4 +165,5 @@ export interface DriftwatchConfig {
   readonly evaluation: EvaluationConfig;
   readonly models: Readonly<Record<string, ModelConfig>>;
   readonly rollingReferences: ReadonlyArray<RollingReferenceConfig>;
+  readonly alerts: AlertsConfig;
 }

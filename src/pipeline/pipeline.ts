@@ -60,6 +60,11 @@ export interface PipelineOptions {
   readonly commitIntervalMs?: number;
   /** Windows waiting to be written before the source is paused. */
   readonly maxQueuedWindows?: number;
+  /**
+   * Alert rules: given each written batch's drift events, in window order, before the source is committed (its
+   * outbox rows must be durable by then). A failure stops the pipeline like a failed store write.
+   */
+  readonly alerts?: { onReports(events: ReadonlyArray<DriftEvent>): Promise<(() => void) | void> } | null;
   readonly now?: () => number;
   readonly onEvent?: (event: PipelineEvent) => void;
 }
@@ -389,6 +394,8 @@ export class Pipeline implements SourceHandler {
         await this.o.store.putWindows(records);
         const events = jobs.map((job, i) => driftEvent(job.evaluation, records[i]!));
         const publish = events.filter((e): e is DriftEvent => e !== null);
+        // Alerts are announced after their windows (console order); they are stored before anything is committed.
+        const announce = publish.length > 0 && this.o.alerts ? await this.o.alerts.onReports(publish) : undefined;
         if (publish.length > 0 && this.o.publisher && this.o.topics.driftEvents) {
           await this.publishChunked(
             this.o.topics.driftEvents,
@@ -401,6 +408,7 @@ export class Pipeline implements SourceHandler {
           this.stats.windows++;
           this.emit({ type: 'window', evaluation: job.evaluation, event: events[i] ?? null, latencyMs: done - job.dueAt });
         });
+        announce?.();
         if (this.paused && this.queue.length <= this.maxQueued() / 2) {
           this.paused = false;
           this.o.source.resume([...this.owned]);

@@ -24,6 +24,11 @@ export interface DemoSourceOptions {
   /** Records delivered per second of wall time (pacing); 0 = as fast as possible. */
   readonly ratePerSecond: number;
   readonly batchSize?: number;
+  /**
+   * Production lots: every `records` records form one lot, named `<prefix><first + n>` and sent as segment `key`
+   * (instead of the sampled row's own value), as a press works through lot after lot.
+   */
+  readonly lots?: { readonly key: string; readonly records: number; readonly prefix: string; readonly first: number };
   readonly seed?: number;
   readonly signal?: AbortSignal;
 }
@@ -57,6 +62,7 @@ export function createDemoSource(o: DemoSourceOptions): Source {
       if (o.segmentBy.includes(c.name)) segment[c.name] = String(value);
       else features[c.name] = c.kind === 'category' && c.dtype === 'boolean' && value !== null ? value === 'true' : value;
     }
+    if (o.lots) segment[o.lots.key] = `${o.lots.prefix}${o.lots.first + Math.floor(i / o.lots.records)}`;
     return encoder.encode(JSON.stringify({ model: o.model, ts: new Date(o.startTs + i * o.stepMs).toISOString(), segment, features }));
   }
 

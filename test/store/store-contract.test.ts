@@ -785,7 +785,7 @@ describe('alert state, history and silences', () => {
       { key: 'g/a', state: '{"v":2}', deleted: false },
       { key: 'g/a', state: '{"v":3}', deleted: false },
     ]);
-    const byKey = (rows: Array<{ key: string }>) => [...rows].sort((x, y) => (x.key < y.key ? -1 : 1));
+    const byKey = <T extends { key: string }>(rows: T[]) => [...rows].sort((x, y) => (x.key < y.key ? -1 : 1));
     expect(byKey(await store.loadAlertState())).toEqual(
       byKey([
         { key: 'g/a', state: '{"v":3}', deleted: false },

@@ -233,6 +233,18 @@ describe('the built binary', () => {
     expect(windows.map((l) => l.includes('DATASET DRIFT'))).toEqual([...Array(6).fill(false), ...Array(6).fill(true)]);
     expect(windows[8]).toMatch(/temp_c wasserstein=/);
     expect(demo.stdout).toContain('12 windows evaluated; 6 with dataset drift');
+    // The shipped rules act on the local stand-ins: a Slack message and a verified signed webhook per firing
+    // notification, and exactly one retraining run, for the first drifted lot, carrying its lot id and date.
+    const lines = demo.stdout.split('\n');
+    const runs = lines.filter((l) => l.includes('[airflow stand-in] DAG run created'));
+    expect(runs).toHaveLength(1);
+    expect(runs[0]).toContain('"lot_id":"L-2002"');
+    expect(runs[0]).toMatch(/"window_date":"\d{4}-\d{2}-\d{2}"/);
+    expect(lines.filter((l) => l.includes('[slack stand-in] message'))).toHaveLength(2);
+    expect(lines.filter((l) => l.includes('[slack stand-in]') && l.includes('key-feature-drift'))).toHaveLength(1);
+    expect(lines.filter((l) => l.includes('[webhook stand-in] signature verified'))).toHaveLength(2);
+    expect(lines.filter((l) => l.startsWith('  FAILED') || l.includes('retrying'))).toEqual([]);
+    expect(demo.stdout).toMatch(/5 notifications and triggers delivered to the local stand-ins \(5 requests received\)/);
   });
 
   it('exits 1 from compare on the drifted fixtures', () => {

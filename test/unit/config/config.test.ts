@@ -71,6 +71,12 @@ describe('defaults', () => {
       evaluation: { driftShare: 0.5, method: 'auto', threshold: null, perFeature: {} },
       models: {},
       rollingReferences: [],
+      alerts: {
+        enabled: true,
+        rulesDir: null,
+        publicUrl: null,
+        delivery: { maxAttempts: 12, maxAgeMs: 86_400_000, baseDelayMs: 1000, maxDelayMs: 300_000, timeoutMs: 10_000 },
+      },
     } satisfies DriftwatchConfig);
   });
 

@@ -88,8 +88,8 @@ describe('the shipped rules/ folder', () => {
 
     const [keyFeature, dataset, scoreDecrease, errorBurst] = set.rules;
     expect(keyFeature).toMatchObject({
-      location: 'rules/drift.yaml:7:5',
-      match: { models: ['press-*'], segments: { lot_id: ['*'] }, features: ['temp_c', 'pressure_bar', 'vibration_mm_s'], methods: [] },
+      location: 'rules/drift.yaml:9:5',
+      match: { models: ['press-*'], segments: {}, features: ['temp_c', 'pressure_bar'], methods: [] },
       condition: { kind: 'feature_drifted' },
       for: { k: 2, m: 3 },
       severity: 'critical',

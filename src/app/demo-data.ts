@@ -4,6 +4,7 @@
  * the drift.
  */
 import { join } from 'node:path';
+import type { DriftwatchConfig } from '../config/types.js';
 import type { ReferenceSnapshot, Store } from '../core/store.js';
 import type { Table } from '../core/table.js';
 import { readTable } from '../files/read-table.js';
@@ -12,6 +13,33 @@ import { createReference, promoteReference } from '../reference/lifecycle.js';
 export const DEMO_MODEL = 'press-qa';
 export const DEMO_SEGMENT = ['lot_id'] as const;
 export const DEMO_FEATURES = ['temp_c', 'pressure_bar', 'vibration_mm_s', 'cycle_time_s', 'line', 'shift', 'seal_ok'] as const;
+
+/** One record per second of event time, in windows of five minutes (300 records each). */
+export const DEMO_STEP_MS = 1000;
+export const DEMO_WINDOW_MS = 5 * 60_000;
+/** A lot every 15 minutes of event time (three windows), as the press works through them: L-2000, L-2001, ... */
+export const DEMO_LOTS = { key: 'lot_id', records: (3 * DEMO_WINDOW_MS) / DEMO_STEP_MS, prefix: 'L-', first: 2000 } as const;
+
+/** `base` with the demo's model (tumbling windows per lot, closed as soon as the stream passes them) and store. */
+export function demoConfig(base: DriftwatchConfig, dataDir: string): DriftwatchConfig {
+  return {
+    ...base,
+    store: { ...base.store, dataDir, clickhouseUrl: null },
+    models: {
+      [DEMO_MODEL]: {
+        name: DEMO_MODEL,
+        kind: 'telemetry',
+        segmentBy: [DEMO_LOTS.key],
+        features: null,
+        window: { ...base.windows, type: 'tumbling', sizeMs: DEMO_WINDOW_MS, watermarkDelayMs: 0, allowedLatenessMs: 0, idleTimeoutMs: 2000 },
+        evaluation: base.evaluation,
+        task: null,
+        positiveLabel: null,
+        labelJoinMs: 0,
+      },
+    },
+  };
+}
 
 export interface DemoData {
   readonly reference: ReferenceSnapshot;

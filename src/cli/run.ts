@@ -13,7 +13,7 @@ import { METHOD_NAMES } from '../drift/methods.js';
 import { randomBytes } from 'node:crypto';
 import { alertReporter, consoleReporter, describeReceived } from '../app/console.js';
 import { startDemoReceivers, type DemoReceivers } from '../app/demo-receivers.js';
-import { DEMO_MODEL, DEMO_SEGMENT, prepareDemo } from '../app/demo-data.js';
+import { DEMO_LOTS, DEMO_MODEL, DEMO_SEGMENT, DEMO_STEP_MS, DEMO_WINDOW_MS, demoConfig, prepareDemo } from '../app/demo-data.js';
 import { startService, type Service } from '../app/service.js';
 import { createDemoSource } from '../sources/demo.js';
 import { createFileSource } from '../sources/file.js';
@@ -105,7 +105,8 @@ export function addStreamCommands(program: Command, io: CliIo, setExit: (code: n
       const signal = untilSignal();
       let service: Service | null = null;
       try {
-        service = await startService({ config, log, onEvent: reporter.onEvent });
+        const alertLines = alertReporter((l) => io.out(l));
+        service = await startService({ config, log, onEvent: reporter.onEvent, onAlert: alertLines.onAlert, onDelivery: alertLines.onDelivery });
         const how = await Promise.race([signal.promise, service.finished.then(() => 'finished')]);
         log(`stopping (${how})\n`);
       } finally {
@@ -191,24 +192,10 @@ export function addStreamCommands(program: Command, io: CliIo, setExit: (code: n
           };
         }
         const base = parseConfig('{}', '(demo)', { DRIFTWATCH_DATA_DIR: dataDir }, METHOD_NAMES);
-        const stepMs = 1000;
-        const windowMs = 5 * 60_000;
+        const stepMs = DEMO_STEP_MS;
+        const windowMs = DEMO_WINDOW_MS;
         const config: DriftwatchConfig = {
-          ...base,
-          store: { ...base.store, dataDir, clickhouseUrl: null },
-          models: {
-            [DEMO_MODEL]: {
-              name: DEMO_MODEL,
-              kind: 'telemetry',
-              segmentBy: ['lot_id'],
-              features: null,
-              window: { ...base.windows, type: 'tumbling', sizeMs: windowMs, watermarkDelayMs: 0, allowedLatenessMs: 0, idleTimeoutMs: 2000 },
-              evaluation: base.evaluation,
-              task: null,
-              positiveLabel: null,
-              labelJoinMs: 0,
-            },
-          },
+          ...demoConfig(base, dataDir),
           alerts: { ...base.alerts, rulesDir: flags.rules ? resolve(flags.rules) : join(packageRoot(), 'rules') },
         };
         const store = await openStore(storeConfigFromEnv({ ...process.env, CLICKHOUSE_URL: '' }, { dataDir }));
@@ -233,8 +220,7 @@ export function addStreamCommands(program: Command, io: CliIo, setExit: (code: n
           drifted: data.drifted,
           segmentBy: DEMO_SEGMENT,
           records: flags.records,
-          // A lot every 15 minutes of event time (three windows), as the press works through them.
-          lots: { key: 'lot_id', records: (3 * windowMs) / stepMs, prefix: 'L-', first: 2000 },
+          lots: DEMO_LOTS,
           driftAfter,
           startTs,
           stepMs,

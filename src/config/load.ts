@@ -9,7 +9,7 @@ import { buildConfig } from './build.js';
 import { crossChecks } from './checks.js';
 import { applyEnv, isPlainObject, secretsFromEnv } from './env.js';
 import { ConfigError, type ConfigIssue } from './errors.js';
-import { ENV_RANK, formatPath, Locator, type EnvSource, type LocatedIssue, type RawIssue, type Segment } from './locate.js';
+import { ENV_RANK, findKeyAt, firstLine, formatPath, Locator, type EnvSource, type LocatedIssue, type RawIssue, type Segment } from './locate.js';
 import { didYouMean, orList } from './messages.js';
 import { configSchema, errorMap, SECRET_KEYS } from './schema.js';
 import type { DriftwatchConfig } from './types.js';
@@ -147,34 +147,6 @@ function valueAt(tree: unknown, path: ReadonlyArray<Segment>): unknown {
     v = (v as Record<string, unknown>)[String(seg)];
   }
   return v;
-}
-
-/** The path of the map key that starts at `offset` (where the YAML parser reports a duplicate key). */
-function findKeyAt(doc: Document, offset: number): Segment[] | undefined {
-  const walk = (node: unknown, path: Segment[]): Segment[] | undefined => {
-    if (node === null || typeof node !== 'object') return undefined;
-    const n = node as { items?: unknown[] };
-    if (!Array.isArray(n.items)) return undefined;
-    for (const [i, item] of n.items.entries()) {
-      const pair = item as { key?: { range?: [number, number, number]; value?: unknown }; value?: unknown };
-      if (pair !== null && typeof pair === 'object' && 'key' in pair && 'value' in pair) {
-        const key = String(pair.key?.value ?? pair.key);
-        if (pair.key?.range?.[0] === offset) return [...path, key];
-        const found = walk(pair.value, [...path, key]);
-        if (found) return found;
-      } else {
-        const found = walk(item, [...path, i]);
-        if (found) return found;
-      }
-    }
-    return undefined;
-  };
-  return walk(doc.contents, []);
-}
-
-/** The YAML library's message without its position and source excerpt (the location says where). */
-function firstLine(message: string): string {
-  return (message.split('\n')[0] ?? message).replace(/ at line \d+, column \d+:?\s*$/, '');
 }
 
 function compareText(a: string, b: string): number {

@@ -134,3 +134,31 @@ function keyText(key: unknown): string | undefined {
 function isNode(x: unknown): x is Node {
   return isScalar(x) || isMap(x) || isSeq(x) || isAlias(x);
 }
+
+/** The path of the map key that starts at `offset` (where the YAML parser reports a duplicate key). */
+export function findKeyAt(doc: Document, offset: number): Segment[] | undefined {
+  const walk = (node: unknown, path: Segment[]): Segment[] | undefined => {
+    if (node === null || typeof node !== 'object') return undefined;
+    const n = node as { items?: unknown[] };
+    if (!Array.isArray(n.items)) return undefined;
+    for (const [i, item] of n.items.entries()) {
+      const pair = item as { key?: { range?: [number, number, number]; value?: unknown }; value?: unknown };
+      if (pair !== null && typeof pair === 'object' && 'key' in pair && 'value' in pair) {
+        const key = String(pair.key?.value ?? pair.key);
+        if (pair.key?.range?.[0] === offset) return [...path, key];
+        const found = walk(pair.value, [...path, key]);
+        if (found) return found;
+      } else {
+        const found = walk(item, [...path, i]);
+        if (found) return found;
+      }
+    }
+    return undefined;
+  };
+  return walk(doc.contents, []);
+}
+
+/** The YAML library's message without its position and source excerpt (the location says where). */
+export function firstLine(message: string): string {
+  return (message.split('\n')[0] ?? message).replace(/ at line \d+, column \d+:?\s*$/, '');
+}

@@ -80,7 +80,9 @@ export class Alerting {
       // A row that exists (a replay of windows evaluated before a crash) keeps its status: never written over.
       const existing = new Set((await this.o.store.listOutbox({ ids: notifications.map((n) => n.id), limit: notifications.length })).map((e) => e.id));
       const fresh = notifications.filter((n) => !existing.has(n.id));
-      await this.o.store.putOutbox(fresh.map((n) => outboxEntry(n, now)));
+      // Made-at times one millisecond apart keep the order the engine made them in (the dispatcher and listings go
+      // by createdAt, then id): a firing is never delivered after the resolution that follows it.
+      await this.o.store.putOutbox(fresh.map((n, i) => outboxEntry(n, now + i)));
       queued = new Set(fresh.map((n) => n.id));
     }
     if (transitions.length > 0) await this.o.store.putAlertHistory(transitions);

@@ -122,6 +122,14 @@ describe('alerts from the demo stream', () => {
     s.receivers.setDown(false);
     await until('every delivery', async () => byStatus(await service.store.listOutbox(), 'delivered').length === 5);
     const outbox = await service.store.listOutbox();
+    // Oldest first, in the order the engine made them: the first drifted window's notifications, then the next one's.
+    expect(outbox.map((e) => (JSON.parse(e.payload) as { rule: string }).rule)).toEqual([
+      'dataset-drift',
+      'dataset-drift',
+      'key-feature-drift',
+      'key-feature-drift',
+      'key-feature-drift',
+    ]);
     expect(byStatus(outbox, 'dead')).toEqual([]);
     expect(outbox.filter((e) => e.lastError !== '')).toEqual([]);
     expect(outbox.some((e) => e.attempts > 1)).toBe(true);

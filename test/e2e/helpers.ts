@@ -48,7 +48,7 @@ export async function waitFor(what: string, condition: () => boolean | Promise<b
 }
 
 /** A promise with an upper bound: resolves `fallback` after `ms`. */
-async function within<T, F>(promise: Promise<T>, ms: number, fallback: F): Promise<T | F> {
+export async function within<T, F>(promise: Promise<T>, ms: number, fallback: F): Promise<T | F> {
   let timer: NodeJS.Timeout | undefined;
   try {
     return await Promise.race([promise, new Promise<F>((r) => (timer = setTimeout(() => r(fallback), ms)))]);
@@ -204,11 +204,11 @@ export function writeConfig(dir: string, o: ConfigOptions): string {
   return file;
 }
 
-/** The environment of a child: the test's own, without any driftwatch, Kafka or ClickHouse setting, plus `extra`. */
+/** The environment of a child: the test's own, without any driftwatch, Kafka, ClickHouse or action setting, plus `extra`. */
 export function childEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = {};
   for (const [k, v] of Object.entries(process.env)) {
-    if (/^(DRIFTWATCH|KAFKA_|CLICKHOUSE_)/.test(k)) continue;
+    if (/^(DRIFTWATCH|KAFKA_|CLICKHOUSE_|SLACK_|AIRFLOW_)/.test(k)) continue;
     env[k] = v;
   }
   return { ...env, ...extra };

@@ -15,6 +15,8 @@ import { ActiveReferences } from '../../src/reference/active.js';
 import { createDemoSource } from '../../src/sources/demo.js';
 import { categories, engineHarness, numbers, table } from '../reference/helpers.js';
 import { createReference, promoteReference } from '../../src/reference/lifecycle.js';
+import { loadRuleSet } from '../../src/config/rules-file.js';
+import { Alerting } from '../../src/pipeline/alerting.js';
 
 const FIXTURES = join(import.meta.dirname, '..', '..', 'fixtures', 'demo');
 const harness = engineHarness('pipeline');
@@ -208,6 +210,58 @@ describe('pipeline', () => {
     expect((get('model_accuracy').detail as { change: { absolute: number } }).change.absolute).toBeCloseTo(-0.3, 12);
     expect(get('model_roc_auc').status).toBe('passed');
     expect(get('model_f1').value).toBeGreaterThan(0);
+    await refs.stop();
+  });
+});
+
+describe('pipeline with the shipped model-health rules', () => {
+  it('a burst of error statuses and a drop in F1 queue rollback triggers carrying the reason and the window date', async () => {
+    const store = await harness.open();
+    const n = 1000;
+    const refScores = Array.from({ length: n }, (_, i) => ((i % 10 === 0) !== (i % 2 === 0) ? 0.8 : 0.2));
+    const refLabels = Array.from({ length: n }, (_, i) => (i % 2 === 0 ? '1' : '0'));
+    const x = Array.from({ length: n }, (_, i) => (i % 97) / 10);
+    const { snapshot } = await createReference(store, table([numbers('x', x), numbers('prediction', refScores), categories('label', refLabels)]), {
+      model: 'clf', source: { kind: 'stream', detail: 'test' }, by: 'test',
+    });
+    await promoteReference(store, snapshot.id, { by: 'test' });
+    const refs = await ActiveReferences.open(store, { pollMs: 60_000 });
+    const rules = await loadRuleSet(join(import.meta.dirname, '..', '..', 'rules'), {});
+    const alerting = await Alerting.open({ store, rules: () => rules, silences: () => [], reportUrl: (e) => `http://dw/${e.id}` });
+    const source = new ListSource();
+    const clf: ModelSettings = { ...settings(), kind: 'prediction', features: new Map([['x', 'numerical']]), prediction: { task: 'classification', positiveLabel: '1', labelJoinMs: 10 * MIN } };
+    const pipeline = pipelineFor(store, source, refs, 'clf', { modelSettings: clf, alerts: alerting });
+    await source.start(pipeline);
+    // Window w: 100 predictions with inline labels, right `right` of the time, `errors` of them with an error status.
+    const windowOf = (w: number, right: number, errors: number) =>
+      Array.from({ length: 100 }, (_, i) => {
+        const label = i % 2 === 0 ? '1' : '0';
+        const correct = i < right * 100;
+        const positive = (label === '1') === correct;
+        return JSON.stringify({
+          model: 'clf', ts: START + w * 5 * MIN + i * 1000, id: `w${w}-${i}`, prediction: positive ? 0.9 : 0.1, label,
+          status: i >= 100 - errors ? 'error' : 'ok', features: { x: (i % 97) / 10 },
+        });
+      });
+    await source.send(windowOf(0, 0.9, 0));
+    await source.send(windowOf(1, 0.5, 40)); // error burst (40 % > 20 %); F1 well under the reference's
+    await source.send(windowOf(2, 0.5, 0)); // errors gone (resolves); F1 still low: the second window in a row
+    await source.send(windowOf(3, 0.9, 0));
+    await pipeline.flush();
+    const outbox = (await store.listOutbox()).map((e) => JSON.parse(e.payload) as { rule: string; action: string; status: string; window: { start: number }; params: Record<string, unknown> });
+    const seen = outbox.map((o) => `${(o.window.start - START) / (5 * MIN)} ${o.rule} ${o.status} ${o.action}`);
+    // In the order they were made (oldest first), the rule's actions in their listed order; the recovered window
+    // resolves the F1 alert (notifiers only: triggers are never sent a resolution).
+    expect(seen).toEqual([
+      '1 prediction-error-burst firing rollback',
+      '1 prediction-error-burst firing ops-slack',
+      '2 model-score-decrease firing rollback',
+      '2 model-score-decrease firing ops-slack',
+      '2 prediction-error-burst resolved ops-slack',
+      '3 model-score-decrease resolved ops-slack',
+    ]);
+    const rollback = outbox.find((o) => o.rule === 'model-score-decrease' && o.action === 'rollback')!;
+    expect(rollback.params).toMatchObject({ model: 'clf', reason: 'model-score-decrease', window_date: '2026-11-23' });
     await refs.stop();
   });
 });

@@ -20,6 +20,7 @@ import { startAlerts, type AlertRuntime } from './alerts.js';
 import type { AlertingEvent } from '../pipeline/alerting.js';
 import type { DispatchEvent } from './dispatcher.js';
 import { registerCaptureRoutes } from './capture.js';
+import { registerMetricsRoutes, serviceMetrics, sourceKind, type ServiceMetrics } from './metrics.js';
 import { defaultSettings, modelSettings } from './settings.js';
 
 export interface ServiceOptions {
@@ -48,6 +49,7 @@ export interface Service {
   readonly references: ActiveReferences;
   /** Alert rules and deliveries; null when there is no rules directory. */
   readonly alerts: AlertRuntime | null;
+  readonly metrics: ServiceMetrics;
   /** The HTTP API's base URL, when it is served. */
   readonly url: string | null;
   /** Resolves when a finite source (file replay, demo) has delivered everything, or rejects when the pipeline fails. */
@@ -116,17 +118,32 @@ export async function startService(o: ServiceOptions): Promise<Service> {
     }
 
     let url: string | null = null;
-    const alerts = await startAlerts({
+    let sourceStarted = false;
+    let alerts: AlertRuntime | null = null;
+    const metrics = serviceMetrics({
+      source: sourceKind(source.description),
+      store,
+      alertState: () => alerts?.alerting.current ?? null,
+      references: () => references.ids(),
+    });
+    alerts = await startAlerts({
       config: config.alerts,
       store,
       env,
       cwd: o.cwd ?? process.cwd(),
       log,
       baseUrl: () => url ?? `http://${config.http.host}:${config.http.port}`,
-      ...(o.onAlert ? { onAlert: o.onAlert } : {}),
-      ...(o.onDelivery ? { onDelivery: o.onDelivery } : {}),
+      onAlert: (e) => {
+        metrics.onAlert(e);
+        o.onAlert?.(e);
+      },
+      onDelivery: (e) => {
+        metrics.onDelivery(e);
+        o.onDelivery?.(e);
+      },
     });
-    if (alerts) cleanup.push(() => alerts.stop());
+    const alertRuntime = alerts;
+    if (alertRuntime) cleanup.push(() => alertRuntime.stop());
 
     const pipeline = new Pipeline({
       store,
@@ -142,7 +159,10 @@ export async function startService(o: ServiceOptions): Promise<Service> {
       defaults: defaultSettings(config),
       limits: { maxRecordBytes: config.ingest.maxRecordBytes, maxFutureMs: config.ingest.maxFutureMs, maxPastMs: config.ingest.maxPastMs },
       idleTimeoutMs: config.windows.idleTimeoutMs,
-      onEvent: (e) => o.onEvent?.(e),
+      onEvent: (e) => {
+        metrics.onPipeline(e);
+        o.onEvent?.(e);
+      },
     });
 
     if (serveHttp || ingest) {
@@ -155,10 +175,17 @@ export async function startService(o: ServiceOptions): Promise<Service> {
       ingest?.register(api.app);
       const captures = registerCaptureRoutes(api.app, { pipeline, store, log });
       registerAlertRoutes(api.app, { store, alerts });
+      registerMetricsRoutes(api.app, {
+        metrics: metrics.metrics,
+        ready: async () => {
+          const checks = { store: await store.ping(), source: sourceStarted, references: references.started };
+          return { ok: Object.values(checks).every(Boolean), checks };
+        },
+      });
       cleanup.push(async () => captures.stop());
       url = (await api.listen()).url;
       cleanup.push(() => api.close());
-      log(`http: ${url}${ingest ? ' (POST /v1/ingest)' : ''}, POST /v1/references/capture\n`);
+      log(`http: ${url}${ingest ? ' (POST /v1/ingest)' : ''}, GET /metrics, GET /readyz, POST /v1/references/capture\n`);
     }
 
     let rolling: RollingHandle | null = null;
@@ -183,6 +210,7 @@ export async function startService(o: ServiceOptions): Promise<Service> {
     }
 
     await source.start(pipeline);
+    sourceStarted = true;
     log(`source: ${source.description}\n`);
     cleanup.push(() => source.stop());
 
@@ -214,7 +242,7 @@ export async function startService(o: ServiceOptions): Promise<Service> {
       }),
       failure,
     ]);
-    return { store, pipeline, source, references, alerts, url, finished, stop };
+    return { store, pipeline, source, references, alerts, metrics, url, finished, stop };
   } catch (e) {
     await undo();
     throw e;

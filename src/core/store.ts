@@ -276,6 +276,9 @@ export interface Store {
     readonly limit?: number;
   }): Promise<OutboxEntry[]>;
 
+  /** How many outbox rows there are in each status (statuses with none are left out). */
+  countOutbox(): Promise<Array<{ readonly status: OutboxStatus; readonly count: number }>>;
+
   // Alerts
   /** Replaces the given state rows (the latest write of a key wins; a deleted row hides the key). */
   putAlertState(rows: ReadonlyArray<AlertStateRow>): Promise<void>;

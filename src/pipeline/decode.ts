@@ -45,24 +45,28 @@ export interface DecodeLimits {
   readonly maxPastMs: number;
 }
 
-export type DeadReasonCode =
-  | 'bad_json'
-  | 'bad_arrow'
-  | 'not_an_object'
-  | 'missing_model'
-  | 'unknown_model'
-  | 'missing_timestamp'
-  | 'bad_timestamp'
-  | 'timestamp_in_future'
-  | 'timestamp_too_old'
-  | 'wrong_type'
-  | 'bad_segment'
-  | 'missing_prediction'
-  | 'bad_status'
-  | 'bad_label'
-  | 'oversized'
+/** Why a record was refused: every reason code a dead letter can carry. */
+export const DEAD_REASON_CODES = [
+  'bad_json',
+  'bad_arrow',
+  'not_an_object',
+  'missing_model',
+  'unknown_model',
+  'missing_timestamp',
+  'bad_timestamp',
+  'timestamp_in_future',
+  'timestamp_too_old',
+  'wrong_type',
+  'bad_segment',
+  'missing_prediction',
+  'bad_status',
+  'bad_label',
+  'oversized',
   /** Used by the window stage (a record behind the watermark beyond the allowed lateness), not by decoding. */
-  | 'late';
+  'late',
+] as const;
+
+export type DeadReasonCode = (typeof DEAD_REASON_CODES)[number];
 
 export interface DeadLetterDraft {
   /** `msg.origin`, plus `:line N` (NDJSON), `:item N` (JSON array) or `:row N` (Arrow), 1-based. */

@@ -40,6 +40,8 @@ export type PipelineEvent =
   | { readonly type: 'window'; readonly evaluation: WindowEvaluation; readonly event: DriftEvent | null; readonly latencyMs: number }
   | { readonly type: 'backpressure'; readonly paused: boolean; readonly queued: number }
   | { readonly type: 'commit'; readonly checkpoints: ReadonlyArray<Checkpoint> }
+  /** A batch of reports (with their alerts) written to the store. */
+  | { readonly type: 'write'; readonly windows: number; readonly durationMs: number }
   | { readonly type: 'error'; readonly where: string; readonly error: Error };
 
 export interface PipelineOptions {
@@ -391,11 +393,13 @@ export class Pipeline implements SourceHandler {
         // Every queued report in one write per table, and their drift events in one publish.
         const jobs = this.queue.slice(0, MAX_WRITE_BATCH);
         const records = jobs.map((job) => windowRecord(job.evaluation, this.settingsFor(job.evaluation.due.key.model).sampleRows));
+        const writeStarted = this.now();
         await this.o.store.putWindows(records);
         const events = jobs.map((job, i) => driftEvent(job.evaluation, records[i]!));
         const publish = events.filter((e): e is DriftEvent => e !== null);
         // Alerts are announced after their windows (console order); they are stored before anything is committed.
         const announce = publish.length > 0 && this.o.alerts ? await this.o.alerts.onReports(publish) : undefined;
+        this.emit({ type: 'write', windows: records.length, durationMs: this.now() - writeStarted });
         if (publish.length > 0 && this.o.publisher && this.o.topics.driftEvents) {
           await this.publishChunked(
             this.o.topics.driftEvents,

@@ -30,6 +30,8 @@ export interface DemoSourceOptions {
    */
   readonly lots?: { readonly key: string; readonly records: number; readonly prefix: string; readonly first: number };
   readonly seed?: number;
+  /** Send this raw text in place of record `at` (a malformed record among good ones, for dead-letter demos). */
+  readonly inject?: { readonly at: number; readonly value: string };
   readonly signal?: AbortSignal;
 }
 
@@ -74,7 +76,8 @@ export function createDemoSource(o: DemoSourceOptions): Source {
       const messages: SourceMessage[] = [];
       const now = Date.now();
       for (let k = 0; k < size && i < o.records; k++, i++) {
-        messages.push({ partition: PARTITION, offset: BigInt(i), value: recordAt(i), format: 'json', receivedAt: now, origin: `demo:${i}` });
+        const value = o.inject?.at === i ? encoder.encode(o.inject.value) : recordAt(i);
+        messages.push({ partition: PARTITION, offset: BigInt(i), value, format: 'json', receivedAt: now, origin: `demo:${i}` });
       }
       const outcome: BatchOutcome = await handler!.onBatch({ partition: PARTITION, messages });
       void outcome;

@@ -768,6 +768,11 @@ describe('dead letters and the alert outbox', () => {
     expect(await store.listOutbox({ ids: [] })).toEqual([]);
     expect(await store.listOutbox({ status: 'pending', dueBy: now })).toEqual([due, other]);
     expect(await store.listOutbox({ status: 'pending', dueBy: now + 2 * HOUR, limit: 2 })).toEqual([due, later]);
+    await store.putOutbox([{ ...later, status: 'dead', updatedAt: later.updatedAt + 1 }]);
+    expect(await store.countOutbox()).toEqual([
+      { status: 'dead', count: 1 },
+      { status: 'pending', count: 2 },
+    ]);
   });
 });
 

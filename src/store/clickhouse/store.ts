@@ -771,6 +771,14 @@ export class ClickHouseStore implements Store {
     }));
   }
 
+  async countOutbox(): Promise<Array<{ status: OutboxStatus; count: number }>> {
+    const rows = await this.rows<{ status: OutboxStatus; n: string }>(
+      'counting the outbox',
+      `SELECT toString(status) AS status, count() AS n FROM {db}.alert_outbox FINAL GROUP BY status ORDER BY status`,
+    );
+    return rows.map((r) => ({ status: r.status, count: Number(r.n) }));
+  }
+
   // ---- alerts ---------------------------------------------------------------------------------------------------
 
   async putAlertState(rows: ReadonlyArray<AlertStateRow>): Promise<void> {

@@ -46,6 +46,7 @@ export function serviceMetrics(o: {
       switch (e.type) {
         case 'records':
           metrics.onRecords(e.byModel, e.rejected);
+          if (e.lag !== undefined) metrics.onLag(e.partition, e.lag);
           break;
         case 'dead_letter':
           metrics.onDeadLetter(e.letter.reasonCode, e.letter.model);
@@ -86,6 +87,9 @@ export function serviceMetrics(o: {
           });
           break;
         }
+        case 'revoked':
+          for (const p of e.partitions) metrics.dropPartition(p);
+          break;
         case 'backpressure':
           metrics.onBackpressure(e.paused);
           break;

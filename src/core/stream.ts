@@ -62,6 +62,8 @@ export interface SourceMessage {
 export interface SourceBatch {
   readonly partition: PartitionId;
   readonly messages: ReadonlyArray<SourceMessage>;
+  /** Kafka: the partition's log end offset when the batch was fetched (consumer lag = it minus the next offset). */
+  readonly highWatermark?: bigint;
 }
 
 /**

@@ -70,6 +70,7 @@ export class DriftwatchMetrics {
   private readonly modelQuality: Gauge<'model' | 'metric'>;
   private readonly modelQualityReference: Gauge<'model' | 'metric'>;
   private readonly errorShare: Gauge<'model'>;
+  private readonly lag: Gauge<'partition'>;
   private readonly paused: Gauge;
   private readonly pausedSeconds: Counter;
   private readonly writeLatency: Histogram;
@@ -114,6 +115,7 @@ export class DriftwatchMetrics {
     this.modelQuality = new Gauge({ name: 'driftwatch_model_quality', help: 'Model quality metric of the last window (accuracy, precision, recall, f1, roc_auc, mae, rmse).', labelNames: ['model', 'metric'], registers: r });
     this.modelQualityReference = new Gauge({ name: 'driftwatch_model_quality_reference', help: 'The same metric on the reference.', labelNames: ['model', 'metric'], registers: r });
     this.errorShare = new Gauge({ name: 'driftwatch_error_status_share_ratio', help: 'Share of predictions with an error status in the last window.', labelNames: ['model'], registers: r });
+    this.lag = new Gauge({ name: 'driftwatch_consumer_lag_messages', help: 'Messages behind the end of each Kafka partition after the last batch.', labelNames: ['partition'], registers: r });
     this.paused = new Gauge({ name: 'driftwatch_backpressure_paused', help: '1 while the source is paused because writes are behind.', registers: r });
     this.pausedSeconds = new Counter({ name: 'driftwatch_backpressure_paused_seconds_total', help: 'Time the source spent paused for backpressure.', registers: r });
     this.writeLatency = new Histogram({
@@ -182,6 +184,16 @@ export class DriftwatchMetrics {
   onRecords(byModel: ReadonlyMap<string, number>, rejected: number): void {
     for (const [model, n] of byModel) this.records.inc({ source: this.source, model }, n);
     if (rejected > 0) this.rejected.inc({ source: this.source }, rejected);
+  }
+
+  /** Kafka: how far a partition is behind its end (`topic/partition`). */
+  onLag(partition: string, messages: number): void {
+    this.lag.set({ partition }, messages);
+  }
+
+  /** A partition this instance no longer owns. */
+  dropPartition(partition: string): void {
+    this.lag.remove({ partition });
   }
 
   onDeadLetter(reason: string, model: string): void {

@@ -35,11 +35,21 @@ import { deadLetterId, driftEvent, evaluateWindow, windowRecord, type DriftEvent
 
 /** What the pipeline tells the outside (console summary, metrics, alert rules). */
 export type PipelineEvent =
-  | { readonly type: 'records'; readonly partition: PartitionId; readonly accepted: number; readonly rejected: number; readonly byModel: ReadonlyMap<string, number> }
+  | {
+      readonly type: 'records';
+      readonly partition: PartitionId;
+      readonly accepted: number;
+      readonly rejected: number;
+      readonly byModel: ReadonlyMap<string, number>;
+      /** Messages behind the partition's end after this batch (Kafka only). */
+      readonly lag?: number;
+    }
   | { readonly type: 'dead_letter'; readonly letter: DeadLetter }
   | { readonly type: 'window'; readonly evaluation: WindowEvaluation; readonly event: DriftEvent | null; readonly latencyMs: number }
   | { readonly type: 'backpressure'; readonly paused: boolean; readonly queued: number }
   | { readonly type: 'commit'; readonly checkpoints: ReadonlyArray<Checkpoint> }
+  /** Partitions this instance gave up in a rebalance. */
+  | { readonly type: 'revoked'; readonly partitions: ReadonlyArray<PartitionId> }
   /** A batch of reports (with their alerts) written to the store. */
   | { readonly type: 'write'; readonly windows: number; readonly durationMs: number }
   | { readonly type: 'error'; readonly where: string; readonly error: Error };
@@ -185,6 +195,7 @@ export class Pipeline implements SourceHandler {
       // Reports already queued are written (they are complete); offsets of revoked partitions are not ours to commit.
       await this.drain();
       for (const p of partitions) this.owned.delete(p);
+      this.emit({ type: 'revoked', partitions });
       const rewind = revokePartitions(this.state, partitions);
       for (const cp of rewind) await this.o.source.rewind(cp.partition, cp.offset);
     });
@@ -248,7 +259,9 @@ export class Pipeline implements SourceHandler {
     this.stats.late += late.length;
     const byModel = new Map<string, number>();
     for (const e of entries) byModel.set(e.record.model, (byModel.get(e.record.model) ?? 0) + 1);
-    this.emit({ type: 'records', partition: batch.partition, accepted, rejected: dead.length, byModel });
+    const last = batch.messages[batch.messages.length - 1];
+    const lag = batch.highWatermark !== undefined && last ? Number(batch.highWatermark - last.offset - 1n) : undefined;
+    this.emit({ type: 'records', partition: batch.partition, accepted, rejected: dead.length, byModel, ...(lag !== undefined ? { lag: Math.max(0, lag) } : {}) });
     this.kick();
     await this.backpressure();
     await this.maybeCommit(false);

@@ -421,12 +421,13 @@ export function createKafkaSource(options: KafkaSourceOptions): Source {
     // Fails fast when the group started rebalancing while this batch was fetched (kafkajs then rejoins).
     await heartbeat();
     const kind = kinds.get(topic);
+    const highWatermark = BigInt(batch.highWatermark);
     for (let i = 0; i < messages.length; i += maxMessagesPerBatch) {
       if (!live() || owned.get(id) !== state) return;
       const slice = messages.slice(i, i + maxMessagesPerBatch);
       const receivedAt = Date.now();
       const epoch = state.epoch;
-      const delivered = serial(() => h.onBatch({ partition: id, messages: slice.map((m) => toSourceMessage(topic, partition, kind, m, receivedAt)) }));
+      const delivered = serial(() => h.onBatch({ partition: id, messages: slice.map((m) => toSourceMessage(topic, partition, kind, m, receivedAt)), highWatermark }));
       await withHeartbeats(delivered, heartbeat, heartbeatIntervalMs);
       // A rewind or a revocation while the handler ran: the consumer's position is no longer this batch's.
       if (state.epoch !== epoch || owned.get(id) !== state) return;

@@ -193,6 +193,8 @@ describe('kafka source', () => {
     expect(m.receivedAt).toBeGreaterThanOrEqual(before);
     expect(m.receivedAt).toBeLessThanOrEqual(Date.now());
     expect(s.description).toBe(`kafka:${brokers}`);
+    // Each batch carries its partition's end offset (the consumer lag is measured from it).
+    for (const b of rec.batches) expect(b.highWatermark).toBe(b.partition === `${topic}/1` ? 11n : 10n);
 
     const metadata = JSON.stringify({ watermark: 1_700_000_000_000, read: { p0: 10 } });
     await s.commit([

@@ -52,13 +52,16 @@ function select(table: Table, names: ReadonlyArray<string>): Table {
   return { ...table, columns: table.columns.filter((c) => names.includes(c.name)) };
 }
 
+/** The generator's rows: the reference's (drawn from before the drift) and the drifted batch. */
+export async function readDemoTables(fixturesDir: string): Promise<{ readonly normal: Table; readonly drifted: Table }> {
+  const [normal, drifted] = await Promise.all([readTable(join(fixturesDir, 'reference.csv')), readTable(join(fixturesDir, 'current.csv'))]);
+  return { normal, drifted };
+}
+
 /** Creates (once: ids follow content) and promotes the demo reference; reads the generator's rows. */
 export async function prepareDemo(store: Store, fixturesDir: string): Promise<DemoData> {
-  const [reference, current] = await Promise.all([
-    readTable(join(fixturesDir, 'reference.csv')),
-    readTable(join(fixturesDir, 'current.csv')),
-  ]);
-  const { snapshot } = await createReference(store, select(reference, DEMO_FEATURES), {
+  const { normal, drifted } = await readDemoTables(fixturesDir);
+  const { snapshot } = await createReference(store, select(normal, DEMO_FEATURES), {
     model: DEMO_MODEL,
     modelVersion: 'v1',
     source: { kind: 'file', path: join(fixturesDir, 'reference.csv'), format: 'csv' },
@@ -66,5 +69,5 @@ export async function prepareDemo(store: Store, fixturesDir: string): Promise<De
     reason: 'the demo reference',
   });
   await promoteReference(store, snapshot.id, { by: 'driftwatch demo', reason: 'the demo reference' });
-  return { reference: snapshot, normal: reference, drifted: current };
+  return { reference: snapshot, normal, drifted };
 }

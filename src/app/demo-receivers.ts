@@ -36,6 +36,8 @@ export interface ReceivedItem {
 export interface DemoReceiversOptions {
   /** 0 (the default) picks a free port. */
   readonly port?: number;
+  /** Default 127.0.0.1; the compose stack's receivers container binds 0.0.0.0. */
+  readonly host?: string;
   /** The Standard Webhooks secret senders sign with: `whsec_<base64>` or plain text (its UTF-8 bytes are the key). */
   readonly webhookSecret: string;
   /** The basic-auth credentials the Airflow API accepts. */
@@ -76,7 +78,7 @@ interface DagRun {
   readonly state: 'queued';
 }
 
-/** Starts the receivers on 127.0.0.1 and resolves once they listen. */
+/** Starts the receivers (on 127.0.0.1 unless told otherwise) and resolves once they listen. */
 export async function startDemoReceivers(options: DemoReceiversOptions): Promise<DemoReceivers> {
   const verifier = new Webhook(toWhsec(options.webhookSecret));
   const expectedAuth = digest(`Basic ${Buffer.from(`${options.airflow.username}:${options.airflow.password}`, 'utf8').toString('base64')}`);
@@ -172,7 +174,7 @@ export async function startDemoReceivers(options: DemoReceiversOptions): Promise
     return reply.code(200).send({ dag_runs: list, total_entries: list.length });
   });
 
-  const url = await app.listen({ host: '127.0.0.1', port: options.port ?? 0 });
+  const url = await app.listen({ host: options.host ?? '127.0.0.1', port: options.port ?? 0 });
   return {
     url,
     slackUrl: `${url}/slack/demo`,

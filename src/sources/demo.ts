@@ -49,24 +49,9 @@ export function createDemoSource(o: DemoSourceOptions): Source {
   finished.catch(() => undefined);
   let pausedUntil: Promise<void> | null = null;
   let release: (() => void) | null = null;
-  const rnd = seededRandom(o.seed ?? 11);
   const encoder = new TextEncoder();
 
-  function recordAt(i: number): Uint8Array {
-    const table = i < o.driftAfter ? o.normal : o.drifted;
-    const row = Math.floor(rnd() * table.rowCount);
-    const features: Record<string, unknown> = {};
-    const segment: Record<string, string> = {};
-    for (const c of table.columns) {
-      if (c.name === 'ts') continue;
-      const v = c.values[row];
-      const value = typeof v === 'number' ? (Number.isNaN(v) ? null : v) : (v ?? null);
-      if (o.segmentBy.includes(c.name)) segment[c.name] = String(value);
-      else features[c.name] = c.kind === 'category' && c.dtype === 'boolean' && value !== null ? value === 'true' : value;
-    }
-    if (o.lots) segment[o.lots.key] = `${o.lots.prefix}${o.lots.first + Math.floor(i / o.lots.records)}`;
-    return encoder.encode(JSON.stringify({ model: o.model, ts: new Date(o.startTs + i * o.stepMs).toISOString(), segment, features }));
-  }
+  const recordAt = demoRecords(o);
 
   async function run(): Promise<void> {
     const size = o.batchSize ?? 100;
@@ -115,5 +100,32 @@ export function createDemoSource(o: DemoSourceOptions): Source {
       stopped = true;
       release?.();
     },
+  };
+}
+
+/** What a demo record is drawn from (a subset of the source's options: also what the Kafka demo producer uses). */
+export type DemoRecordOptions = Pick<DemoSourceOptions, 'model' | 'normal' | 'drifted' | 'segmentBy' | 'driftAfter' | 'startTs' | 'stepMs' | 'lots' | 'seed'>;
+
+/**
+ * The demo's records as JSON bytes, by index: record i is a row drawn (seeded) from the normal rows before
+ * `driftAfter` and from the drifted ones after, stamped `startTs + i * stepMs`. Call it with increasing i.
+ */
+export function demoRecords(o: DemoRecordOptions): (i: number) => Uint8Array {
+  const rnd = seededRandom(o.seed ?? 11);
+  const encoder = new TextEncoder();
+  return (i: number): Uint8Array => {
+    const table = i < o.driftAfter ? o.normal : o.drifted;
+    const row = Math.floor(rnd() * table.rowCount);
+    const features: Record<string, unknown> = {};
+    const segment: Record<string, string> = {};
+    for (const c of table.columns) {
+      if (c.name === 'ts') continue;
+      const v = c.values[row];
+      const value = typeof v === 'number' ? (Number.isNaN(v) ? null : v) : (v ?? null);
+      if (o.segmentBy.includes(c.name)) segment[c.name] = String(value);
+      else features[c.name] = c.kind === 'category' && c.dtype === 'boolean' && value !== null ? value === 'true' : value;
+    }
+    if (o.lots) segment[o.lots.key] = `${o.lots.prefix}${o.lots.first + Math.floor(i / o.lots.records)}`;
+    return encoder.encode(JSON.stringify({ model: o.model, ts: new Date(o.startTs + i * o.stepMs).toISOString(), segment, features }));
   };
 }

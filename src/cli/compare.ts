@@ -31,6 +31,11 @@ export interface CompareResult {
   };
   readonly current: { readonly path: string; readonly rows: number };
   readonly report: DriftReport;
+  /**
+   * The columns that were compared, lined up and typed as the report saw them (the HTML report draws their
+   * distributions). Not part of the `--format json` document.
+   */
+  readonly tables?: { readonly reference: Table; readonly current: Table };
 }
 
 /** How a snapshot is loaded; the CLI passes one that opens the configured store. */
@@ -72,6 +77,7 @@ export async function runCompare(args: CompareArgs, loadSnapshot?: SnapshotLoade
     reference: { path: args.reference, rows: reference.rowCount },
     current: { path: args.current, rows: current.rowCount },
     report,
+    tables: { reference: refTable, current: curTable },
   };
 }
 
@@ -106,9 +112,8 @@ async function compareWithSnapshot(args: CompareArgs, loaded: LoadedReference): 
     curColumns.push(cur);
   }
   // The stored profile is used as is unless the comparison asks for other columns or types than it was built with.
-  const profile = retyped
-    ? buildReferenceProfile({ source: rows.source, rowCount: rows.rowCount, columns: refColumns }, { columnTypes: types })
-    : loaded.profile;
+  const refTable: Table = { source: rows.source, rowCount: rows.rowCount, columns: refColumns };
+  const profile = retyped ? buildReferenceProfile(refTable, { columnTypes: types }) : loaded.profile;
   const curTable: Table = { source: current.source, rowCount: current.rowCount, columns: curColumns };
   const report = evaluateAgainstReference(profile, curTable, evaluateOptions(args));
   return {
@@ -119,6 +124,7 @@ async function compareWithSnapshot(args: CompareArgs, loaded: LoadedReference): 
     },
     current: { path: args.current, rows: current.rowCount },
     report,
+    tables: { reference: refTable, current: curTable },
   };
 }
 

@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 import { realpathSync } from 'node:fs';
+import { writeFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { InputError, StoreError } from '../core/errors.js';
@@ -9,12 +10,15 @@ import { isMethodName, METHOD_NAMES, type MethodName } from '../drift/methods.js
 import type { FileFormat } from '../files/file-table.js';
 import { ColumnTypeError } from '../profile/reference-profile.js';
 import { MissingColumnError } from '../report/evaluate.js';
+import { fromCompare } from '../report/html/from-compare.js';
+import { renderHtml } from '../report/html/render.js';
 import { exitCodeFor, runCompare, toJson, type CompareArgs } from './compare.js';
 import { formatTable } from './format-table.js';
 import { parseColumnType } from './options.js';
 import { addReferenceCommand, withStore } from './reference.js';
 import { addStreamCommands } from './run.js';
 import { addAlertCommands } from './alerts.js';
+import { addDemoStackCommands } from './demo-stack.js';
 import { ConfigError } from '../config/index.js';
 import { loadReference, ReferenceError } from '../reference/lifecycle.js';
 import { UsageError } from './usage-error.js';
@@ -28,7 +32,8 @@ const FORMATS: FileFormat[] = ['csv', 'ndjson', 'parquet', 'arrow'];
 interface CompareFlags {
   reference: string;
   current: string;
-  format: 'json' | 'table';
+  format: 'json' | 'table' | 'html';
+  output?: string;
   method: MethodName | 'auto';
   threshold?: number;
   columnType: Record<string, ColumnType>;
@@ -62,6 +67,16 @@ function parseColumns(value: string): string[] {
   return names;
 }
 
+/** Writes the compare report to `--output`; a path that cannot be written is the user's mistake (exit 2). */
+async function writeReport(path: string, text: string): Promise<void> {
+  try {
+    await writeFile(path, text);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code ?? (e instanceof Error ? e.message : String(e));
+    throw new UsageError(`cannot write --output ${path}: ${code}`);
+  }
+}
+
 export interface CliIo {
   readonly out: (s: string) => void;
   readonly err: (s: string) => void;
@@ -92,7 +107,10 @@ export function buildProgram(io: CliIo, setExit: (code: number) => void): Comman
     )
     .requiredOption('--reference <file|id>', 'reference data (CSV, NDJSON, Parquet or Arrow IPC, by extension), or a stored snapshot id (ref-...)')
     .requiredOption('--current <file>', 'current data to check against the reference')
-    .addOption(new Option('--format <format>', 'output format').choices(['json', 'table']).default('table'))
+    .addOption(
+      new Option('--format <format>', 'output format (html: a self-contained page with charts)').choices(['json', 'table', 'html']).default('table'),
+    )
+    .option('--output <file>', 'write the report to this file instead of stdout')
     .addOption(
       new Option('--method <method>', 'drift method for every column (auto = Evidently\'s choice per column)')
         .choices(['auto', ...METHOD_NAMES])
@@ -120,13 +138,21 @@ export function buildProgram(io: CliIo, setExit: (code: number) => void): Comman
       const result = await runCompare(args, (id) =>
         withStore(flags.dataDir === undefined ? {} : { dataDir: flags.dataDir }, (store) => loadReference(store, id)),
       );
-      out(flags.format === 'json' ? `${JSON.stringify(toJson(result), null, 2)}\n` : formatTable(result));
+      const text =
+        flags.format === 'json'
+          ? `${JSON.stringify(toJson(result), null, 2)}\n`
+          : flags.format === 'html'
+            ? renderHtml(fromCompare(result))
+            : formatTable(result);
+      if (flags.output === undefined) out(text);
+      else await writeReport(flags.output, text);
       setExit(exitCodeFor(result));
     });
 
   addReferenceCommand(program, { out: io.out, err: io.err, interactive: io.interactive ?? false });
   addStreamCommands(program, io, setExit);
   addAlertCommands(program, io, setExit);
+  addDemoStackCommands(program, io, setExit);
   return program;
 }
 

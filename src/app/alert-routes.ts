@@ -6,7 +6,6 @@
  * - `GET /v1/silences`, `POST /v1/silences` {matchers, duration | ends_at, comment, created_by}, `DELETE /v1/silences/:id`
  * - `GET /v1/actions?status=`, `POST /v1/actions/retry` {ids} or {status: "dead"}
  * - `GET /v1/rules`, `POST /v1/rules/reload`
- * - `GET /v1/reports/:model/:start-:end?<segment>`: one window's report (what notifications link to)
  */
 import { randomUUID } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
@@ -138,24 +137,4 @@ export function registerAlertRoutes(app: FastifyInstance, o: { store: Store; ale
     const r = await o.alerts.reload('API request');
     return reply.code(r.ok ? 200 : 422).send(r);
   });
-
-  app.get('/v1/reports/:model/:span', async (req, reply) => {
-    const { model, span } = req.params as { model: string; span: string };
-    const m = /^(\d{1,16})-(\d{1,16})$/.exec(span);
-    if (!m) return reply.code(400).send({ error: 'expected /v1/reports/<model>/<start ms>-<end ms>' });
-    const segment: Record<string, string> = {};
-    for (const [k, v] of Object.entries(req.query as Record<string, string>)) if (typeof v === 'string') segment[k] = v;
-    const key = { model, segment, start: Number(m[1]), end: Number(m[2]) };
-    const windows = await store.listWindows({ model, from: key.start, to: key.start + 1 });
-    const summary = windows.find((w) => w.key.end === key.end && sameSegment(w.key.segment, segment));
-    if (!summary) return reply.code(404).send({ error: `no report for ${model} in that window` });
-    const [features, outliers, quality] = await Promise.all([store.windowFeatures(key), store.windowOutliers(key), store.windowQuality(key)]);
-    return { summary, features, outliers, quality };
-  });
-}
-
-function sameSegment(a: Readonly<Record<string, string>>, b: Readonly<Record<string, string>>): boolean {
-  const ka = Object.keys(a).sort();
-  const kb = Object.keys(b).sort();
-  return ka.length === kb.length && ka.every((k, i) => k === kb[i] && a[k] === b[k]);
 }

@@ -20,6 +20,7 @@ import { startAlerts, type AlertRuntime } from './alerts.js';
 import type { AlertingEvent } from '../pipeline/alerting.js';
 import type { DispatchEvent } from './dispatcher.js';
 import { registerCaptureRoutes } from './capture.js';
+import { registerReportRoutes } from './report-page.js';
 import { registerMetricsRoutes, serviceMetrics, sourceKind, type ServiceMetrics } from './metrics.js';
 import { defaultSettings, modelSettings } from './settings.js';
 
@@ -175,6 +176,11 @@ export async function startService(o: ServiceOptions): Promise<Service> {
       ingest?.register(api.app);
       const captures = registerCaptureRoutes(api.app, { pipeline, store, log });
       registerAlertRoutes(api.app, { store, alerts });
+      registerReportRoutes(api.app, {
+        store,
+        references,
+        driftShare: (m) => (Object.hasOwn(config.models, m) ? config.models[m]!.evaluation.driftShare : config.evaluation.driftShare),
+      });
       registerMetricsRoutes(api.app, {
         metrics: metrics.metrics,
         ready: async () => {

@@ -217,6 +217,8 @@ export interface SampleQuery {
   readonly from: EpochMs;
   readonly to: EpochMs;
   readonly excludeDrifted: boolean;
+  /** Only this segment's windows (all segments when omitted). */
+  readonly segment?: Readonly<Record<string, string>>;
 }
 
 export interface Store {

@@ -671,6 +671,14 @@ describe('window history', () => {
     expect(first.windows).toBe(1);
     expect(Array.from(column(first.table, 'x').values as Float64Array)).toEqual([1, 2, 3]);
 
+    // One segment's windows only.
+    await store.putWindow(windowRecord({ ...w(0), segment: { lot_id: HOSTILE[2]! } }, { sample: table([numbers('x', [7]), categories(HOSTILE[0], ['lot'])]) }));
+    const lot = await store.windowSamples({ model, from: BASE, to: BASE + 4 * HOUR, excludeDrifted: false, segment: { lot_id: HOSTILE[2]! } });
+    expect(lot.windows).toBe(1);
+    expect(Array.from(column(lot.table, 'x').values as Float64Array)).toEqual([7]);
+    const unsegmented = await store.windowSamples({ model, from: BASE, to: BASE + 4 * HOUR, excludeDrifted: false, segment: {} });
+    expect(unsegmented.windows).toBe(3);
+
     const none = await store.windowSamples({ model: 'nobody', from: BASE, to: BASE + 4 * HOUR, excludeDrifted: false });
     expect(none.windows).toBe(0);
     expect(none.table.rowCount).toBe(0);

@@ -636,12 +636,19 @@ export class ClickHouseStore implements Store {
           WHERE model = {model:String}
             AND window_start >= fromUnixTimestamp64Milli({from:Int64}, 'UTC')
             AND window_start < fromUnixTimestamp64Milli({to:Int64}, 'UTC')
+            AND ({any_segment:UInt8} = 1 OR segment = {segment:String})
             AND (segment, window_start, window_end, version) IN (
               SELECT segment, window_start, window_end, max(version) FROM {db}.window_samples
               WHERE model = {model:String} GROUP BY segment, window_start, window_end)
             ${drifted}
           ORDER BY window_start, window_end, segment, column_index, chunk`),
-        { model: query.model, from: Math.round(query.from), to: Math.round(query.to) },
+        {
+          model: query.model,
+          from: Math.round(query.from),
+          to: Math.round(query.to),
+          any_segment: query.segment === undefined ? 1 : 0,
+          segment: query.segment === undefined ? '' : segmentKey(query.segment),
+        },
       ),
     );
     if (!arrow) return { table: tableOf(`windows of ${query.model}`, []), windows: 0 };

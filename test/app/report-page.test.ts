@@ -1,0 +1,100 @@
+/**
+ * The report page the running service serves for a window (what notifications link to), opened in real headless
+ * Chromium: the newest window of the demo stream (drifted) shows its drifted features by name with their
+ * histograms and score history, the page makes no request but its own, and the JSON form answers the same window.
+ */
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Browser } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DEMO_LOTS, DEMO_MODEL, DEMO_SEGMENT, DEMO_STEP_MS, DEMO_WINDOW_MS, demoConfig, prepareDemo } from '../../src/app/demo-data.js';
+import { startService, type Service } from '../../src/app/service.js';
+import { parseConfig } from '../../src/config/index.js';
+import { METHOD_NAMES } from '../../src/drift/methods.js';
+import { createDemoSource } from '../../src/sources/demo.js';
+import { openStore, storeConfigFromEnv } from '../../src/store/index.js';
+import { launchChromium } from '../report/html-helpers.js';
+
+const ROOT = join(import.meta.dirname, '..', '..');
+const dir = mkdtempSync(join(tmpdir(), 'driftwatch-page-'));
+let service: Service;
+let browser: Browser;
+
+beforeAll(async () => {
+  const database = `dw_test_${randomBytes(6).toString('hex')}`;
+  const env = { DRIFTWATCH_DATA_DIR: dir, CLICKHOUSE_DATABASE: database, DRIFTWATCH_HTTP_PORT: '0' };
+  const config = demoConfig(parseConfig('alerts: { enabled: false }\n', '(test)', env, METHOD_NAMES), dir);
+  const store = await openStore(storeConfigFromEnv({ CLICKHOUSE_URL: '', CLICKHOUSE_DATABASE: database }, { dataDir: dir }));
+  let data;
+  try {
+    data = await prepareDemo(store, join(ROOT, 'fixtures', 'demo'));
+  } finally {
+    await store.close();
+  }
+  const records = 3600;
+  const source = createDemoSource({
+    model: DEMO_MODEL,
+    normal: data.normal,
+    drifted: data.drifted,
+    segmentBy: DEMO_SEGMENT,
+    lots: DEMO_LOTS,
+    records,
+    driftAfter: 1800,
+    startTs: Math.floor((Date.now() - records * DEMO_STEP_MS) / DEMO_WINDOW_MS) * DEMO_WINDOW_MS,
+    stepMs: DEMO_STEP_MS,
+    ratePerSecond: 0,
+  });
+  service = await startService({ config, source, http: true, env, log: () => undefined });
+  await service.finished;
+  browser = await launchChromium();
+}, 120_000);
+
+afterAll(async () => {
+  await browser?.close();
+  await service?.stop();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+describe('the served report page', () => {
+  it('the newest window, in Chromium: drifted features by name with charts and history, nothing loaded from elsewhere', async () => {
+    const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+    page.setDefaultTimeout(15_000);
+    const requests: string[] = [];
+    page.on('request', (r) => requests.push(r.url()));
+    const errors: string[] = [];
+    page.on('pageerror', (e) => errors.push(e.message));
+    const response = await page.goto(`${service.url}/v1/reports/${DEMO_MODEL}?lot_id=L-2003`, { waitUntil: 'load' });
+    expect(response?.status()).toBe(200);
+    expect(response?.headers()['content-security-policy']).toContain("default-src 'none'");
+    // The redirect to the newest window of lot L-2003, and the page itself: nothing else.
+    const origin = new URL(service.url!).origin;
+    expect(requests.every((u) => u.startsWith(`${origin}/v1/reports/${DEMO_MODEL}`))).toBe(true);
+    expect(requests).toHaveLength(2);
+    expect(errors).toEqual([]);
+    for (const name of ['temp_c', 'pressure_bar', 'vibration_mm_s']) {
+      const row = page.locator('tr.feature.drifted').filter({ has: page.getByText(name, { exact: true }) });
+      expect(await row.count(), name).toBe(1);
+      expect(await row.isVisible(), name).toBe(true);
+      expect(await row.locator('svg.hist').isVisible(), `${name} histogram`).toBe(true);
+      expect(await row.locator('svg').count(), `${name} charts`).toBeGreaterThanOrEqual(2);
+    }
+    const shot = join(dir, 'page.png');
+    await page.screenshot({ path: shot, fullPage: true });
+    expect(statSync(shot).size).toBeGreaterThan(30_000);
+    await page.close();
+  });
+
+  it('answers JSON for the same window, 404 for a window that does not exist, 400 for a malformed one', async () => {
+    const first = await fetch(`${service.url}/v1/reports/${DEMO_MODEL}?lot_id=L-2000`, { redirect: 'manual' });
+    expect(first.status).toBe(302);
+    const path = first.headers.get('location')!;
+    const json = (await (await fetch(`${service.url}${path}&format=json`)).json()) as { summary: { datasetDrifted: boolean; rowCount: number }; features: unknown[] };
+    expect(json.summary).toMatchObject({ datasetDrifted: false, rowCount: 300 });
+    expect(json.features.length).toBe(7);
+    expect((await fetch(`${service.url}/v1/reports/${DEMO_MODEL}/1-2`)).status).toBe(404);
+    expect((await fetch(`${service.url}/v1/reports/${DEMO_MODEL}/yesterday`)).status).toBe(400);
+    expect((await fetch(`${service.url}/v1/reports/nobody`)).status).toBe(404);
+  });
+});

@@ -21,6 +21,7 @@ import { openStore, storeConfigFromEnv } from '../store/index.js';
 import { packageRoot } from './package-root.js';
 import { withStore } from './reference.js';
 import type { CliIo } from './main.js';
+import { UsageError } from './usage-error.js';
 
 function positiveNumber(name: string) {
   return (value: string): number => {
@@ -167,11 +168,14 @@ export function addStreamCommands(program: Command, io: CliIo, setExit: (code: n
     )
     .option('--data-dir <dir>', 'keep the demo\'s store here (default: a temporary directory, removed afterwards)')
     .option('--rules <dir>', 'alert rules and actions (default: the rules/ folder driftwatch ships)')
+    .option('--serve [port]', 'after the stream, keep serving the HTTP API (metrics, report pages, alerts) on 127.0.0.1 until Ctrl-C (default port 8080)')
     .option('--no-receivers', 'do not start the local Slack/webhook/Airflow stand-ins: actions use the URLs and secrets from the environment')
     .option('--records <n>', 'records to stream', wholeNumber('--records', 600), 3600)
     .option('--rate <n>', 'records per second (0: as fast as possible)', wholeNumber('--rate', 0), 600)
     .addOption(new Option('--drift-after <n>', 'records before the drift (default: half)').argParser(wholeNumber('--drift-after', 0)))
-    .action(async (flags: { dataDir?: string; rules?: string; receivers: boolean; records: number; rate: number; driftAfter?: number }) => {
+    .action(async (flags: { dataDir?: string; rules?: string; serve?: string | boolean; receivers: boolean; records: number; rate: number; driftAfter?: number }) => {
+      const servePort = flags.serve === undefined || flags.serve === false ? null : flags.serve === true ? 8080 : Number(flags.serve);
+      if (servePort !== null && !(Number.isInteger(servePort) && servePort >= 0 && servePort <= 65535)) throw new UsageError(`--serve: expected a port number, got "${String(flags.serve)}"`);
       const dataDir = flags.dataDir ? resolve(flags.dataDir) : mkdtempSync(join(tmpdir(), 'driftwatch-demo-'));
       let receivers: DemoReceivers | null = null;
       try {
@@ -194,8 +198,10 @@ export function addStreamCommands(program: Command, io: CliIo, setExit: (code: n
         const base = parseConfig('{}', '(demo)', { DRIFTWATCH_DATA_DIR: dataDir }, METHOD_NAMES);
         const stepMs = DEMO_STEP_MS;
         const windowMs = DEMO_WINDOW_MS;
+        const demoBase = demoConfig(base, dataDir);
         const config: DriftwatchConfig = {
-          ...demoConfig(base, dataDir),
+          ...demoBase,
+          http: { ...demoBase.http, host: '127.0.0.1', port: servePort ?? 0 },
           alerts: { ...base.alerts, rulesDir: flags.rules ? resolve(flags.rules) : join(packageRoot(), 'rules') },
         };
         const store = await openStore(storeConfigFromEnv({ ...process.env, CLICKHOUSE_URL: '' }, { dataDir }));
@@ -230,7 +236,7 @@ export function addStreamCommands(program: Command, io: CliIo, setExit: (code: n
         const service = await startService({
           config,
           source,
-          http: false,
+          http: servePort !== null,
           env,
           log: (line) => {
             if (line.startsWith('alerts:')) io.out(line);
@@ -244,6 +250,17 @@ export function addStreamCommands(program: Command, io: CliIo, setExit: (code: n
           // Let the dispatcher deliver what the last windows queued (bounded).
           for (let i = 0; i < 150 && (await service.store.listOutbox({ status: 'pending', limit: 1 })).length > 0; i++) {
             await new Promise((r) => setTimeout(r, 100));
+          }
+          if (service.url) {
+            io.out(
+              `\nserving ${service.url} until Ctrl-C:\n` +
+                `  report of the newest window  ${service.url}/v1/reports/${DEMO_MODEL}\n` +
+                `  metrics                      ${service.url}/metrics\n` +
+                `  alerts and deliveries        ${service.url}/v1/alerts, ${service.url}/v1/actions\n`,
+            );
+            const signal = untilSignal();
+            await signal.promise;
+            signal.dispose();
           }
         } finally {
           await service.stop();

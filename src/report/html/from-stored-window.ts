@@ -90,7 +90,6 @@ export function fromStoredWindow(input: StoredWindowInput, options: FromStoredWi
     .join(', ');
   const windowLabel = `${iso(key.start)} – ${iso(key.end)}`;
   const notes: string[] = [];
-  if (summary.version > 1) notes.push(`Version ${summary.version} of this window's report (late records updated it).`);
   if (sample && refRows && sample.rowCount < summary.rowCount) {
     notes.push(`Current distributions are drawn from the ${sample.rowCount} rows kept of the window's ${summary.rowCount}.`);
   }

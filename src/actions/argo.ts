@@ -7,7 +7,7 @@
  */
 import type { ActionDefinition, Notification } from '../rules/types.js';
 import { firingOnly, isResult, paramsObject, safeId } from './format.js';
-import { type HttpClient, joinUrl, readSecret, send, statusResult } from './http.js';
+import { bearerFromEnv, type HttpClient, joinUrl, send, statusResult } from './http.js';
 import type { DeliveryResult, Env, Sender } from './types.js';
 
 type ArgoDefinition = Extract<ActionDefinition, { kind: 'argo' }>;
@@ -39,14 +39,9 @@ export function createArgoSender(def: ArgoDefinition, env: Env, client: HttpClie
       if (notFiring) return notFiring;
       const params = paramsObject(n, 'Argo parameters');
       if (isResult(params)) return params;
-      const headers: Record<string, string> = {};
-      const secrets: string[] = [];
-      if (def.tokenEnv !== '') {
-        const token = readSecret(env, def.tokenEnv);
-        if (typeof token !== 'string') return token;
-        headers['authorization'] = `Bearer ${token}`;
-        secrets.push(token);
-      }
+      const auth = bearerFromEnv(env, def.tokenEnv);
+      if (isResult(auth)) return auth;
+      const { headers, secrets } = auth;
       const name = argoWorkflowName(n.id);
       const body = {
         namespace: def.namespace,

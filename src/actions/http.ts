@@ -174,6 +174,17 @@ export function readSecret(env: Env, name: string): string | DeliveryResult {
   return value;
 }
 
+/**
+ * `Authorization: Bearer <token>` from the variable `name` ('' for none: no header), with the strings to keep out of
+ * error texts; or the `failed` result when the variable is unset.
+ */
+export function bearerFromEnv(env: Env, name: string): { headers: Record<string, string>; secrets: string[] } | DeliveryResult {
+  if (name === '') return { headers: {}, secrets: [] };
+  const token = readSecret(env, name);
+  if (typeof token !== 'string') return token;
+  return { headers: { authorization: `Bearer ${token}` }, secrets: [token] };
+}
+
 /** `Authorization: Basic ...` and the strings that must then be kept out of error texts. */
 export function basicAuth(username: string, password: string): { header: string; secrets: string[] } {
   const token = Buffer.from(`${username}:${password}`, 'utf8').toString('base64');

@@ -9,7 +9,7 @@
  */
 import type { ActionDefinition, Notification } from '../rules/types.js';
 import { firingOnly, isResult, paramsObject, segmentText } from './format.js';
-import { type HttpClient, joinUrl, parseJson, readSecret, responseError, retry, send, statusResult } from './http.js';
+import { bearerFromEnv, type HttpClient, joinUrl, parseJson, responseError, retry, send, statusResult } from './http.js';
 import type { DeliveryResult, Env, Sender } from './types.js';
 
 type KubeflowDefinition = Extract<ActionDefinition, { kind: 'kubeflow' }>;
@@ -29,14 +29,9 @@ export function createKubeflowSender(def: KubeflowDefinition, env: Env, client: 
       if (notFiring) return notFiring;
       const parameters = paramsObject(n, 'Kubeflow parameters');
       if (isResult(parameters)) return parameters;
-      const headers: Record<string, string> = {};
-      const secrets: string[] = [];
-      if (def.tokenEnv !== '') {
-        const token = readSecret(env, def.tokenEnv);
-        if (typeof token !== 'string') return token;
-        headers['authorization'] = `Bearer ${token}`;
-        secrets.push(token);
-      }
+      const auth = bearerFromEnv(env, def.tokenEnv);
+      if (isResult(auth)) return auth;
+      const { headers, secrets } = auth;
 
       const query = new URLSearchParams({ filter: kubeflowNameFilter(n.id), page_size: '10' });
       if (def.experimentId !== '') query.set('experiment_id', def.experimentId);

@@ -3,24 +3,17 @@
  * receivers on loopback (src/app/demo-receivers.ts: a Slack-like endpoint, a webhook endpoint that verifies
  * signatures with the `standardwebhooks` library, and an Airflow-like API that answers 409 to a repeated run id).
  */
-import { randomBytes } from 'node:crypto';
-import { cpSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { DEMO_LOTS, DEMO_MODEL, DEMO_SEGMENT, DEMO_STEP_MS, DEMO_WINDOW_MS, demoConfig, prepareDemo } from '../../src/app/demo-data.js';
-import { startDemoReceivers, type DemoReceivers } from '../../src/app/demo-receivers.js';
+import { DEMO_MODEL } from '../../src/app/demo-data.js';
+import type { DemoReceivers } from '../../src/app/demo-receivers.js';
 import { startService, type Service } from '../../src/app/service.js';
-import { parseConfig } from '../../src/config/index.js';
-import type { DriftwatchConfig } from '../../src/config/types.js';
 import type { OutboxEntry } from '../../src/core/store.js';
-import { METHOD_NAMES } from '../../src/drift/methods.js';
 import type { AlertingEvent } from '../../src/pipeline/alerting.js';
-import { createDemoSource } from '../../src/sources/demo.js';
-import { openStore, storeConfigFromEnv } from '../../src/store/index.js';
+import { demoSetup, demoStream, type DemoSetup } from '../helpers/demo-service.js';
 
-const ROOT = join(import.meta.dirname, '..', '..');
-const FIXTURES = join(ROOT, 'fixtures', 'demo');
 const dataDir = mkdtempSync(join(tmpdir(), 'driftwatch-alerts-'));
 const cleanups: Array<() => Promise<void>> = [];
 afterAll(async () => {
@@ -28,68 +21,15 @@ afterAll(async () => {
   rmSync(dataDir, { recursive: true, force: true });
 });
 
-interface Setup {
-  readonly receivers: DemoReceivers;
-  readonly config: DriftwatchConfig;
-  readonly env: NodeJS.ProcessEnv;
-  readonly rulesDir: string;
+/** A fresh database with the demo reference, a copy of the shipped rules, and receivers they act on. */
+async function setup(yaml = ''): Promise<DemoSetup & { readonly receivers: DemoReceivers; readonly rulesDir: string }> {
+  const s = await demoSetup(dataDir, { yaml: `  delivery: { base_delay: 100ms, max_delay: 1s, max_attempts: 100 }\n${yaml}`, onCleanup: (fn) => cleanups.push(fn) });
+  return { ...s, receivers: s.receivers!, rulesDir: s.rulesDir! };
 }
 
-/** A fresh database with the demo reference, a copy of the shipped rules, receivers, and the env that points the rules at them. */
-async function setup(yaml = ''): Promise<Setup> {
-  const database = `dw_test_${randomBytes(6).toString('hex')}`;
-  const rulesDir = mkdtempSync(join(dataDir, 'rules-'));
-  cpSync(join(ROOT, 'rules'), rulesDir, { recursive: true });
-  const secret = `whsec_${randomBytes(24).toString('base64')}`;
-  const airflow = { username: 'ops', password: randomBytes(8).toString('hex') };
-  const receivers = await startDemoReceivers({ webhookSecret: secret, airflow });
-  cleanups.push(() => receivers.close());
-  const env: NodeJS.ProcessEnv = {
-    DRIFTWATCH_DATA_DIR: dataDir,
-    CLICKHOUSE_DATABASE: database,
-    DRIFTWATCH_HTTP_PORT: '0',
-    SLACK_WEBHOOK_URL: receivers.slackUrl,
-    DRIFTWATCH_WEBHOOK_URL: receivers.webhookUrl,
-    DRIFTWATCH_WEBHOOK_SECRET: secret,
-    AIRFLOW_URL: receivers.airflowUrl,
-    AIRFLOW_USERNAME: airflow.username,
-    AIRFLOW_PASSWORD: airflow.password,
-  };
-  const text = `alerts:\n  rules_dir: ${JSON.stringify(rulesDir)}\n  delivery: { base_delay: 100ms, max_delay: 1s, max_attempts: 100 }\n${yaml}`;
-  const config = demoConfig(parseConfig(text, '(test)', env, METHOD_NAMES), dataDir);
-  const store = await openStore(storeConfigFromEnv({ CLICKHOUSE_URL: '', CLICKHOUSE_DATABASE: database }, { dataDir }));
-  try {
-    await prepareDemo(store, FIXTURES);
-  } finally {
-    await store.close();
-  }
-  return { receivers, config, env, rulesDir };
-}
-
-/** The demo stream (3600 records, drift after 1800) through a service; resolves once every window is written. */
-async function streamDemo(s: Setup, onAlert?: (e: AlertingEvent) => void): Promise<Service> {
-  const data = await (async () => {
-    const store = await openStore(storeConfigFromEnv({ CLICKHOUSE_URL: '', CLICKHOUSE_DATABASE: s.env['CLICKHOUSE_DATABASE'] }, { dataDir }));
-    try {
-      return await prepareDemo(store, FIXTURES);
-    } finally {
-      await store.close();
-    }
-  })();
-  const records = 3600;
-  const source = createDemoSource({
-    model: DEMO_MODEL,
-    normal: data.normal,
-    drifted: data.drifted,
-    segmentBy: DEMO_SEGMENT,
-    lots: DEMO_LOTS,
-    records,
-    driftAfter: 1800,
-    startTs: Math.floor((Date.now() - records * DEMO_STEP_MS) / DEMO_WINDOW_MS) * DEMO_WINDOW_MS,
-    stepMs: DEMO_STEP_MS,
-    ratePerSecond: 0,
-  });
-  const service = await startService({ config: s.config, source, http: true, env: s.env, log: () => undefined, ...(onAlert ? { onAlert } : {}) });
+/** The demo stream through a service; resolves once every window is written. */
+async function streamDemo(s: DemoSetup, onAlert?: (e: AlertingEvent) => void): Promise<Service> {
+  const service = await startService({ config: s.config, source: demoStream(s.data), http: true, env: s.env, log: () => undefined, ...(onAlert ? { onAlert } : {}) });
   cleanups.push(() => service.stop());
   await service.finished;
   return service;

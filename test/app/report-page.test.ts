@@ -3,49 +3,25 @@
  * Chromium: the newest window of the demo stream (drifted) shows its drifted features by name with their
  * histograms and score history, the page makes no request but its own, and the JSON form answers the same window.
  */
-import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DEMO_LOTS, DEMO_MODEL, DEMO_SEGMENT, DEMO_STEP_MS, DEMO_WINDOW_MS, demoConfig, prepareDemo } from '../../src/app/demo-data.js';
+import { DEMO_MODEL } from '../../src/app/demo-data.js';
 import { startService, type Service } from '../../src/app/service.js';
-import { parseConfig } from '../../src/config/index.js';
-import { METHOD_NAMES } from '../../src/drift/methods.js';
-import { createDemoSource } from '../../src/sources/demo.js';
-import { openStore, storeConfigFromEnv } from '../../src/store/index.js';
+import { demoSetup, demoStream } from '../helpers/demo-service.js';
 import { launchChromium } from '../report/html-helpers.js';
 
-const ROOT = join(import.meta.dirname, '..', '..');
 const dir = mkdtempSync(join(tmpdir(), 'driftwatch-page-'));
 let service: Service;
 let browser: Browser;
 
+const cleanups: Array<() => Promise<void>> = [];
+
 beforeAll(async () => {
-  const database = `dw_test_${randomBytes(6).toString('hex')}`;
-  const env = { DRIFTWATCH_DATA_DIR: dir, CLICKHOUSE_DATABASE: database, DRIFTWATCH_HTTP_PORT: '0' };
-  const config = demoConfig(parseConfig('alerts: { enabled: false }\n', '(test)', env, METHOD_NAMES), dir);
-  const store = await openStore(storeConfigFromEnv({ CLICKHOUSE_URL: '', CLICKHOUSE_DATABASE: database }, { dataDir: dir }));
-  let data;
-  try {
-    data = await prepareDemo(store, join(ROOT, 'fixtures', 'demo'));
-  } finally {
-    await store.close();
-  }
-  const records = 3600;
-  const source = createDemoSource({
-    model: DEMO_MODEL,
-    normal: data.normal,
-    drifted: data.drifted,
-    segmentBy: DEMO_SEGMENT,
-    lots: DEMO_LOTS,
-    records,
-    driftAfter: 1800,
-    startTs: Math.floor((Date.now() - records * DEMO_STEP_MS) / DEMO_WINDOW_MS) * DEMO_WINDOW_MS,
-    stepMs: DEMO_STEP_MS,
-    ratePerSecond: 0,
-  });
+  const { config, env, data } = await demoSetup(dir, { rules: false, onCleanup: (fn) => cleanups.push(fn) });
+  const source = demoStream(data);
   service = await startService({ config, source, http: true, env, log: () => undefined });
   await service.finished;
   browser = await launchChromium();
@@ -54,6 +30,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await browser?.close();
   await service?.stop();
+  for (const fn of cleanups) await fn();
   rmSync(dir, { recursive: true, force: true });
 });
 

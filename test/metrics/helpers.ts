@@ -8,19 +8,14 @@
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { cpSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { DEMO_LOTS, DEMO_MODEL, DEMO_SEGMENT, DEMO_STEP_MS, DEMO_WINDOW_MS, demoConfig, prepareDemo } from '../../src/app/demo-data.js';
-import { startDemoReceivers } from '../../src/app/demo-receivers.js';
 import { startService, type Service } from '../../src/app/service.js';
-import { parseConfig } from '../../src/config/index.js';
-import { METHOD_NAMES } from '../../src/drift/methods.js';
-import { createDemoSource } from '../../src/sources/demo.js';
-import { openStore, storeConfigFromEnv } from '../../src/store/index.js';
+import { demoSetup, demoStream } from '../helpers/demo-service.js';
 
-export const ROOT = join(import.meta.dirname, '..', '..');
+export { ROOT } from '../helpers/demo-service.js';
 
 /** One instant-vector (or scalar) sample as Prometheus's `/api/v1/query` returns it. */
 export interface PromSeries {
@@ -79,49 +74,10 @@ export class DemoStack {
   async start(): Promise<void> {
     const which = spawnSync('prometheus', ['--version']);
     if (which.error) throw new Error('prometheus is not installed (apt-get install prometheus; .ci/run does it)');
-    const { dir, database } = this;
-    const rulesDir = join(dir, 'rules');
-    cpSync(join(ROOT, 'rules'), rulesDir, { recursive: true });
-    const secret = `whsec_${randomBytes(24).toString('base64')}`;
-    const airflow = { username: 'ops', password: randomBytes(8).toString('hex') };
-    const receivers = await startDemoReceivers({ webhookSecret: secret, airflow });
-    this.cleanups.push(() => receivers.close());
-    const env: NodeJS.ProcessEnv = {
-      DRIFTWATCH_DATA_DIR: join(dir, 'data'),
-      CLICKHOUSE_DATABASE: database,
-      DRIFTWATCH_HTTP_HOST: '127.0.0.1',
-      DRIFTWATCH_HTTP_PORT: '0',
-      SLACK_WEBHOOK_URL: receivers.slackUrl,
-      DRIFTWATCH_WEBHOOK_URL: receivers.webhookUrl,
-      DRIFTWATCH_WEBHOOK_SECRET: secret,
-      AIRFLOW_URL: receivers.airflowUrl,
-      AIRFLOW_USERNAME: airflow.username,
-      AIRFLOW_PASSWORD: airflow.password,
-    };
-    const base = parseConfig(`alerts:\n  rules_dir: ${JSON.stringify(rulesDir)}\n`, '(test)', env, METHOD_NAMES);
-    const config = demoConfig(base, join(dir, 'data'));
-    const store = await openStore(storeConfigFromEnv({ CLICKHOUSE_URL: '', CLICKHOUSE_DATABASE: database }, { dataDir: join(dir, 'data') }));
-    let data;
-    try {
-      data = await prepareDemo(store, join(ROOT, 'fixtures', 'demo'));
-    } finally {
-      await store.close();
-    }
-    const records = this.options.records ?? 3600;
-    const source = createDemoSource({
-      model: DEMO_MODEL,
-      normal: data.normal,
-      drifted: data.drifted,
-      segmentBy: DEMO_SEGMENT,
-      lots: DEMO_LOTS,
-      records,
-      driftAfter: records / 2,
-      startTs: Math.floor((Date.now() - records * DEMO_STEP_MS) / DEMO_WINDOW_MS) * DEMO_WINDOW_MS,
-      stepMs: DEMO_STEP_MS,
-      ratePerSecond: 0,
-      // One malformed message among them: a dead letter to count.
-      inject: { at: 10, value: '{"model": "press-qa", "ts": ' },
-    });
+    const { dir } = this;
+    const { config, env, data } = await demoSetup(join(dir, 'data'), { database: this.database, onCleanup: (fn) => this.cleanups.push(fn) });
+    // One malformed message among them: a dead letter to count.
+    const source = demoStream(data, { records: this.options.records ?? 3600, inject: { at: 10, value: '{"model": "press-qa", "ts": ' } });
     const service = await startService({ config, source, http: true, env, log: () => undefined });
     this.svc = service;
     this.cleanups.push(() => service.stop());

@@ -174,17 +174,7 @@ describe('pipeline', () => {
     expect(windows.every((w) => w.rowCount === 20)).toBe(true);
   });
   it('reports model health of prediction windows: error share, quality from labels joined later, and the change against the reference', async () => {
-    const store = await harness.open();
-    // Reference: a model right 90% of the time (scores on the right side of 0.5 for 9 rows in 10).
-    const n = 1000;
-    const refScores = Array.from({ length: n }, (_, i) => ((i % 10 === 0) !== (i % 2 === 0) ? 0.8 : 0.2));
-    const refLabels = Array.from({ length: n }, (_, i) => (i % 2 === 0 ? '1' : '0'));
-    const x = Array.from({ length: n }, (_, i) => (i % 97) / 10);
-    const { snapshot } = await createReference(store, table([numbers('x', x), numbers('prediction', refScores), categories('label', refLabels)]), {
-      model: 'clf', source: { kind: 'stream', detail: 'test' }, by: 'test',
-    });
-    await promoteReference(store, snapshot.id, { by: 'test' });
-    const refs = await ActiveReferences.open(store, { pollMs: 60_000 });
+    const { store, refs } = await classifierWithReference();
     const source = new ListSource();
     const clf: ModelSettings = { ...settings(), kind: 'prediction', features: new Map([['x', 'numerical']]), prediction: { task: 'classification', positiveLabel: '1', labelJoinMs: 10 * MIN } };
     const pipeline = pipelineFor(store, source, refs, 'clf', { modelSettings: clf });
@@ -216,16 +206,7 @@ describe('pipeline', () => {
 
 describe('pipeline with the shipped model-health rules', () => {
   it('a burst of error statuses and a drop in F1 queue rollback triggers carrying the reason and the window date', async () => {
-    const store = await harness.open();
-    const n = 1000;
-    const refScores = Array.from({ length: n }, (_, i) => ((i % 10 === 0) !== (i % 2 === 0) ? 0.8 : 0.2));
-    const refLabels = Array.from({ length: n }, (_, i) => (i % 2 === 0 ? '1' : '0'));
-    const x = Array.from({ length: n }, (_, i) => (i % 97) / 10);
-    const { snapshot } = await createReference(store, table([numbers('x', x), numbers('prediction', refScores), categories('label', refLabels)]), {
-      model: 'clf', source: { kind: 'stream', detail: 'test' }, by: 'test',
-    });
-    await promoteReference(store, snapshot.id, { by: 'test' });
-    const refs = await ActiveReferences.open(store, { pollMs: 60_000 });
+    const { store, refs } = await classifierWithReference();
     const rules = await loadRuleSet(join(import.meta.dirname, '..', '..', 'rules'), {});
     const alerting = await Alerting.open({ store, rules: () => rules, silences: () => [], reportUrl: (e) => `http://dw/${e.id}` });
     const source = new ListSource();
@@ -265,6 +246,23 @@ describe('pipeline with the shipped model-health rules', () => {
     await refs.stop();
   });
 });
+
+/**
+ * A store holding an active reference for the classifier `clf`: 1000 rows of a model right 90 % of the time (scores
+ * on the right side of 0.5 for 9 rows in 10), feature `x`, positive label '1'.
+ */
+async function classifierWithReference(): Promise<{ store: Store; refs: ActiveReferences }> {
+  const store = await harness.open();
+  const n = 1000;
+  const refScores = Array.from({ length: n }, (_, i) => ((i % 10 === 0) !== (i % 2 === 0) ? 0.8 : 0.2));
+  const refLabels = Array.from({ length: n }, (_, i) => (i % 2 === 0 ? '1' : '0'));
+  const x = Array.from({ length: n }, (_, i) => (i % 97) / 10);
+  const { snapshot } = await createReference(store, table([numbers('x', x), numbers('prediction', refScores), categories('label', refLabels)]), {
+    model: 'clf', source: { kind: 'stream', detail: 'test' }, by: 'test',
+  });
+  await promoteReference(store, snapshot.id, { by: 'test' });
+  return { store, refs: await ActiveReferences.open(store, { pollMs: 60_000 }) };
+}
 
 /** A source fed by the test: one partition, one message per line. */
 class ListSource implements Source {

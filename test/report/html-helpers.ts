@@ -8,6 +8,7 @@ import type { CategoryColumn, Column, ColumnType, NumberColumn, Table } from '..
 import { profileCategorical, profileNumerical, type ColumnProfile, type ReferenceProfile } from '../../src/profile/reference-profile.js';
 import { buildQualityBaseline } from '../../src/quality/index.js';
 import { evaluateAgainstReference, type DriftReport } from '../../src/report/evaluate.js';
+import { mulberry32 } from '../../bench/seeded-random.js';
 
 /** A number column (NaN = missing). */
 export function numbers(name: string, values: ReadonlyArray<number>, integer = false): NumberColumn {
@@ -24,17 +25,8 @@ export function table(source: string, columns: ReadonlyArray<Column>): Table {
   return { source, rowCount: columns[0]?.values.length ?? 0, columns };
 }
 
-/** A seeded uniform generator in [0, 1) (mulberry32), so wide fixtures are the same on every run. */
-export function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** A seeded uniform generator in [0, 1) (the benchmarks' mulberry32), so wide fixtures are the same on every run. */
+export const random = mulberry32;
 
 /**
  * Two tables of `width` columns and `rows` rows: three numerical columns out of four (every fifth shifted in the

@@ -30,16 +30,23 @@ export function serviceMetrics(o: {
   readonly store: Store;
   readonly alertState?: () => Readonly<EngineState> | null;
   readonly references: () => ReadonlyMap<string, string>;
+  /** The package version, for `driftwatch_build_info`. */
+  readonly version?: string;
 }): ServiceMetrics {
-  const metrics = new DriftwatchMetrics(o.source, {
+  const metrics = new DriftwatchMetrics(
+    o.source,
+    {
     alerts: () => {
       const state = o.alertState?.();
       return state ? firingAlerts(state as EngineState) : [];
     },
     outbox: () => o.store.countOutbox(),
-    references: o.references,
-    deadLetterReasons: DEAD_REASON_CODES,
-  });
+      references: o.references,
+      deadLetterReasons: DEAD_REASON_CODES,
+    },
+    Date.now,
+    o.version ?? '',
+  );
   return {
     metrics,
     onPipeline(e) {

@@ -21,6 +21,7 @@ import type { AlertingEvent } from '../pipeline/alerting.js';
 import type { DispatchEvent } from './dispatcher.js';
 import { registerCaptureRoutes } from './capture.js';
 import { registerReportRoutes } from './report-page.js';
+import { packageVersion } from './package-root.js';
 import { registerMetricsRoutes, serviceMetrics, sourceKind, type ServiceMetrics } from './metrics.js';
 import { defaultSettings, modelSettings } from './settings.js';
 
@@ -126,6 +127,7 @@ export async function startService(o: ServiceOptions): Promise<Service> {
       store,
       alertState: () => alerts?.alerting.current ?? null,
       references: () => references.ids(),
+      version: packageVersion(),
     });
     alerts = await startAlerts({
       config: config.alerts,

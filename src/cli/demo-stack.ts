@@ -16,7 +16,7 @@ import { demoRecords } from '../sources/demo.js';
 import { createKafkaPublisher, ensureTopics } from '../sources/kafka-publisher.js';
 import { openStore, storeConfigFromEnv } from '../store/index.js';
 import type { CliIo } from './main.js';
-import { packageRoot } from './package-root.js';
+import { packageRoot } from '../app/package-root.js';
 import { UsageError } from './usage-error.js';
 
 function durationMs(value: string): number {

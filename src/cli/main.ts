@@ -19,6 +19,7 @@ import { addReferenceCommand, withStore } from './reference.js';
 import { addStreamCommands } from './run.js';
 import { addAlertCommands } from './alerts.js';
 import { addDemoStackCommands } from './demo-stack.js';
+import { packageVersion } from '../app/package-root.js';
 import { ConfigError } from '../config/index.js';
 import { loadReference, ReferenceError } from '../reference/lifecycle.js';
 import { UsageError } from './usage-error.js';
@@ -94,7 +95,7 @@ export function buildProgram(io: CliIo, setExit: (code: number) => void): Comman
   const out = io.out;
   const program = new Command('driftwatch')
     .description('Streaming data-quality and drift monitoring. Batch mode: compare a current file with a reference.')
-    .version('0.1.0')
+    .version(packageVersion() || '0.0.0')
     .exitOverride()
     .configureOutput({ writeOut: io.out, writeErr: io.err })
     .showHelpAfterError('(run with --help for usage)');

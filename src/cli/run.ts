@@ -18,7 +18,7 @@ import { startService, type Service } from '../app/service.js';
 import { createDemoSource } from '../sources/demo.js';
 import { createFileSource } from '../sources/file.js';
 import { openStore, storeConfigFromEnv } from '../store/index.js';
-import { packageRoot } from './package-root.js';
+import { packageRoot } from '../app/package-root.js';
 import { withStore } from './reference.js';
 import type { CliIo } from './main.js';
 import { UsageError } from './usage-error.js';

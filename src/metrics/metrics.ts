@@ -58,6 +58,7 @@ export class DriftwatchMetrics {
   private readonly windows: Counter<'model' | 'cause'>;
   private readonly latency: Histogram<'model'>;
   private readonly lastWindow: Gauge<'model'>;
+  private readonly lastWritten: Gauge<'model'>;
   private readonly score: Gauge<'model' | 'feature' | 'method'>;
   private readonly pValue: Gauge<'model' | 'feature' | 'method'>;
   private readonly threshold: Gauge<'model' | 'feature' | 'method'>;
@@ -84,6 +85,7 @@ export class DriftwatchMetrics {
     private readonly source: string,
     sources: MetricsSources = {},
     private readonly now: () => number = Date.now,
+    version = '',
   ) {
     const r = [this.registry];
     collectDefaultMetrics({ register: this.registry });
@@ -101,7 +103,13 @@ export class DriftwatchMetrics {
       buckets: [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
       registers: r,
     });
-    this.lastWindow = new Gauge({ name: 'driftwatch_last_window_end_timestamp_seconds', help: 'End of the newest window reported.', labelNames: ['model'], registers: r });
+    this.lastWindow = new Gauge({ name: 'driftwatch_last_window_end_timestamp_seconds', help: 'End of the newest window reported (event time).', labelNames: ['model'], registers: r });
+    this.lastWritten = new Gauge({
+      name: 'driftwatch_last_window_written_timestamp_seconds',
+      help: 'When the newest window report was written (wall clock): `time() - this` tells how long a model has been quiet.',
+      labelNames: ['model'],
+      registers: r,
+    });
     const fm = ['model', 'feature', 'method'] as const;
     this.score = new Gauge({ name: 'driftwatch_drift_score', help: 'Drift score of a feature in the last window: the p-value or the distance, as the method gives it.', labelNames: fm, registers: r });
     this.pValue = new Gauge({ name: 'driftwatch_drift_p_value', help: 'p-value of a feature in the last window (test methods only).', labelNames: fm, registers: r });
@@ -136,6 +144,10 @@ export class DriftwatchMetrics {
     });
     this.alertTransitions = new Counter({ name: 'driftwatch_alert_transitions_total', help: 'Alert state changes, by rule and new state.', labelNames: ['rule', 'to'], registers: r });
 
+    new Gauge({ name: 'driftwatch_build_info', help: 'The running build (value 1).', labelNames: ['version', 'node'], registers: r }).set(
+      { version: version || 'unknown', node: process.version },
+      1,
+    );
     const self = this;
     new Gauge({
       name: 'driftwatch_alerts',
@@ -206,6 +218,7 @@ export class DriftwatchMetrics {
     this.windows.inc({ model: m, cause: w.cause });
     this.latency.observe({ model: m }, w.latencySeconds);
     this.lastWindow.set({ model: m }, w.windowEndSeconds);
+    this.lastWritten.set({ model: m }, this.now() / 1000);
     const e = w.evaluated;
     if (!e) return;
     for (const f of e.features) {

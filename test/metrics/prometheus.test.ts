@@ -23,6 +23,8 @@ const EXPRESSIONS = [
   'histogram_quantile(0.99, sum by (le, model) (rate(driftwatch_window_evaluation_latency_seconds_bucket[5m])))',
   'driftwatch_window_evaluation_latency_seconds_count',
   'driftwatch_last_window_end_timestamp_seconds',
+  'time() - driftwatch_last_window_written_timestamp_seconds < 600',
+  'driftwatch_build_info{version="0.1.0"}',
   'driftwatch_drift_score{feature="temp_c"}',
   'driftwatch_drift_threshold',
   'driftwatch_feature_drifted == 1',

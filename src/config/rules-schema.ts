@@ -12,26 +12,9 @@ import { METHOD_NAMES } from '../drift/methods.js';
 import { checkTemplateValue } from '../rules/template.js';
 import type { ActionDefinition, ActionKind, Condition, ForWindows, Rule, Severity, TemplateValue, Threshold } from '../rules/types.js';
 import { parseDuration } from './duration.js';
+import { bool as sharedBool, integer as sharedInteger, leaf as sharedLeaf, oneOf as sharedOneOf, Reject, text as sharedText } from './leaves.js';
 import { describeValue, didYouMean, expected, orList } from './messages.js';
 import { redactUrl } from './schema.js';
-
-/** A value that failed a leaf check, with the message to show. */
-class Reject {
-  constructor(readonly message: string) {}
-}
-
-/** A leaf value: `parse` returns the value, or undefined (the default message) or a Reject (its own message). */
-function leaf<T>(what: string, parse: (v: unknown) => T | Reject | undefined) {
-  // Optional on the way in, so a missing key reaches `parse` (as undefined) and gets this leaf's own message.
-  return z.unknown().optional().transform((v, ctx): T => {
-    const r = parse(v);
-    if (r === undefined || r instanceof Reject) {
-      ctx.addIssue({ code: 'custom', message: r instanceof Reject ? r.message : expected(what, v), input: v });
-      return z.NEVER;
-    }
-    return r;
-  });
-}
 
 /** A mapping with known keys; `what` words the message when the value is not a mapping at all. */
 function mapping<S extends z.core.$ZodLooseShape>(shape: S, what: string) {
@@ -69,24 +52,25 @@ export const ACTION_KINDS: ReadonlyArray<ActionKind> = ['slack', 'webhook', 'ale
 /** The most windows `for:` and `resolve_after:` may span: a bound on the window history kept per alert. */
 export const MAX_WINDOWS = 100;
 
-const text = (what = 'a non-empty string') => leaf(what, (v) => (typeof v === 'string' && v.trim() !== '' ? v : undefined));
-
 const name = () => leaf(NAME_WHAT, (v) => (typeof v === 'string' && RULE_NAME.test(v) ? v : undefined));
 
-const bool = () => leaf('true or false', (v) => (typeof v === 'boolean' ? v : undefined));
+const bool = () => sharedBool({ missing: true });
 
 function oneOf<const T extends string>(values: ReadonlyArray<T>) {
-  const what = orList(values.map((v) => JSON.stringify(v)));
-  return leaf(what, (v) => {
-    if (typeof v === 'string' && (values as ReadonlyArray<string>).includes(v)) return v as T;
-    return new Reject(expected(what, v) + (typeof v === 'string' ? didYouMean(v, values) : ''));
-  });
+  return sharedOneOf(values, { quote: true, missing: true });
 }
 
 function integer(min: number, max: number) {
-  return leaf(`a whole number from ${min} to ${max}`, (v) =>
-    typeof v === 'number' && Number.isSafeInteger(v) && v >= min && v <= max ? v : undefined,
-  );
+  return sharedInteger(min, max, { missing: true });
+}
+
+function text(what?: string) {
+  return sharedText(what, { missing: true });
+}
+
+/** A leaf that also sees a missing key (so a required key gets the leaf's own message). */
+function leaf<T>(what: string, parse: (v: unknown) => T | Reject | undefined) {
+  return sharedLeaf(what, parse, { missing: true });
 }
 
 const DURATION_WHAT = 'a duration such as 30s, 5m or 2h';

@@ -6,43 +6,8 @@
 import { validate as validateCron } from 'node-cron';
 import { z } from 'zod';
 import { parseDuration, parseSize } from './duration.js';
-import { didYouMean, expected, orList } from './messages.js';
-
-/** A value that failed a leaf check, with the message to show. */
-class Reject {
-  constructor(readonly message: string) {}
-}
-
-/** A leaf setting: `parse` returns the value, or undefined (the default message) or a Reject (its own message). */
-function leaf<T>(what: string, parse: (v: unknown) => T | Reject | undefined) {
-  return z.unknown().transform((v, ctx): T => {
-    const r = parse(v);
-    if (r === undefined || r instanceof Reject) {
-      ctx.addIssue({ code: 'custom', message: r instanceof Reject ? r.message : expected(what, v), input: v });
-      return z.NEVER;
-    }
-    return r;
-  });
-}
-
-const text = (what = 'a non-empty string') => leaf(what, (v) => (typeof v === 'string' && v.trim() !== '' ? v : undefined));
-
-const bool = () => leaf('true or false', (v) => (typeof v === 'boolean' ? v : undefined));
-
-function integer(min: number, max?: number) {
-  const what = max === undefined ? `a whole number >= ${min}` : `a whole number from ${min} to ${max}`;
-  return leaf(what, (v) =>
-    typeof v === 'number' && Number.isSafeInteger(v) && v >= min && (max === undefined || v <= max) ? v : undefined,
-  );
-}
-
-function oneOf<const T extends string>(values: ReadonlyArray<T>) {
-  const what = orList(values);
-  return leaf(what, (v) => {
-    if (typeof v === 'string' && (values as ReadonlyArray<string>).includes(v)) return v as T;
-    return new Reject(expected(what, v) + (typeof v === 'string' ? didYouMean(v, values) : ''));
-  });
-}
+import { bool, integer, leaf, oneOf, Reject, text } from './leaves.js';
+import { expected, orList } from './messages.js';
 
 const DURATION_WHAT = 'a duration such as 30s, 5m or 2h';
 

@@ -1,7 +1,5 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
   ConfigError,
   describeConfig,
@@ -11,21 +9,11 @@ import {
   type DriftwatchConfig,
 } from '../../../src/config/index.js';
 import { METHOD_NAMES } from '../../../src/drift/methods.js';
+import { tempDirs } from '../../helpers/temp-dirs.js';
 
 const methods = METHOD_NAMES;
 const repoRoot = resolve(import.meta.dirname, '../../..');
-const dirs: string[] = [];
-
-function tempDir(files: Record<string, string> = {}): string {
-  const dir = mkdtempSync(join(tmpdir(), 'driftwatch-config-'));
-  dirs.push(dir);
-  for (const [name, text] of Object.entries(files)) writeFileSync(join(dir, name), text);
-  return dir;
-}
-
-afterEach(() => {
-  for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
-});
+const tempDir = tempDirs('driftwatch-config-');
 
 function parse(text: string, env: Record<string, string> = {}): DriftwatchConfig {
   return parseConfig(text, 'driftwatch.yaml', env, methods, '/srv/dw');

@@ -1,24 +1,13 @@
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { ConfigError, type ConfigIssue } from '../../../src/config/errors.js';
 import { loadRuleSet, missingSecrets, parseRuleFiles } from '../../../src/config/rules-file.js';
 import type { ActionDefinition, Rule, RuleSet } from '../../../src/rules/types.js';
+import { tempDirs } from '../../helpers/temp-dirs.js';
 
 const repoRoot = resolve(import.meta.dirname, '../../..');
-const dirs: string[] = [];
-
-function tempDir(files: Record<string, string> = {}): string {
-  const dir = mkdtempSync(join(tmpdir(), 'driftwatch-rules-'));
-  dirs.push(dir);
-  for (const [name, text] of Object.entries(files)) writeFileSync(join(dir, name), text);
-  return dir;
-}
-
-afterEach(() => {
-  for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
-});
+const tempDir = tempDirs('driftwatch-rules-');
 
 type Files = Record<string, string>;
 

@@ -7,6 +7,7 @@
 import type { DriftwatchConfig } from '../config/types.js';
 import type { Publisher, Source } from '../core/stream.js';
 import type { Store } from '../core/store.js';
+import { InlineEvaluator, WorkerEvaluator } from '../pipeline/evaluator.js';
 import { Pipeline, type PipelineEvent } from '../pipeline/pipeline.js';
 import { ActiveReferences } from '../reference/active.js';
 import { scheduleRolling, type RollingHandle } from '../reference/rolling.js';
@@ -148,8 +149,14 @@ export async function startService(o: ServiceOptions): Promise<Service> {
     const alertRuntime = alerts;
     if (alertRuntime) cleanup.push(() => alertRuntime.stop());
 
+    // Closed after the pipeline has written what it holds (cleanup runs in reverse).
+    const workers = config.pipeline.evaluationWorkers;
+    const evaluator = workers > 0 ? new WorkerEvaluator(workers) : new InlineEvaluator();
+    cleanup.push(() => evaluator.close());
+
     const pipeline = new Pipeline({
       store,
+      evaluator,
       alerts: alerts?.alerting ?? null,
       source,
       publisher,

@@ -1,4 +1,5 @@
 /** Defaults, and the validated file turned into the config consumers read (camelCase, merged, secrets added). */
+import { availableParallelism } from 'node:os';
 import { resolve } from 'node:path';
 import type { Secrets } from './env.js';
 import { DEFAULT_HOST } from './checks.js';
@@ -96,6 +97,7 @@ export function buildConfig(raw: RawConfig, secrets: Secrets, cwd: string): Drif
       maxPastMs: ingest.max_past ?? 30 * DAY,
       unknownModels: ingest.unknown_models ?? 'dead_letter',
     },
+    pipeline: { evaluationWorkers: raw.pipeline?.evaluation_workers ?? defaultEvaluationWorkers() },
     windows,
     evaluation,
     models,
@@ -167,4 +169,9 @@ function modelConfig(name: string, m: RawModel, windows: RawWindow, evaluation: 
 
 function definedOnly<T extends object>(o: T): Partial<T> {
   return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
+}
+
+/** One fewer than the CPU cores (the pipeline's own thread keeps one), at most 4. */
+export function defaultEvaluationWorkers(cores = availableParallelism()): number {
+  return Math.max(0, Math.min(4, cores - 1));
 }

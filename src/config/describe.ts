@@ -44,6 +44,8 @@ export function describeConfig(config: DriftwatchConfig): string {
     `ingest: max record ${formatSize(ingest.maxRecordBytes)}, accepts timestamps from ${formatDuration(ingest.maxPastMs)} ago ` +
       `to ${formatDuration(ingest.maxFutureMs)} ahead, unknown models -> ${ingest.unknownModels}`,
   );
+  const workers = config.pipeline.evaluationWorkers;
+  lines.push(`evaluation: ${workers === 0 ? 'on the pipeline thread' : `${workers} worker thread${workers === 1 ? '' : 's'}`}`);
   lines.push(`windows: ${describeWindow(config.windows)}`);
   lines.push(`evaluation: ${describeEvaluation(config.evaluation)}`);
 

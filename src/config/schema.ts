@@ -239,6 +239,9 @@ export function configSchema(methods: ReadonlyArray<string>) {
       max_past: duration(true).optional(),
       unknown_models: oneOf(['dead_letter'] as const).optional(),
     }),
+    pipeline: section({
+      evaluation_workers: integer(0, 64).nullable().optional(),
+    }),
     windows: section(windowShape),
     evaluation: section(evaluationShape(methods)),
     models: z

@@ -153,12 +153,21 @@ export interface AlertsConfig {
   };
 }
 
+export interface PipelineConfig {
+  /**
+   * Worker threads that evaluate closed windows, so that decoding and writing go on meanwhile; 0 evaluates on the
+   * pipeline's own thread. Default (null in the file): one fewer than the CPU cores, at most 4.
+   */
+  readonly evaluationWorkers: number;
+}
+
 export interface DriftwatchConfig {
   readonly store: StoreSettings;
   /** Null when no brokers are configured (no Kafka mode). */
   readonly kafka: KafkaConfig | null;
   readonly http: HttpConfig;
   readonly ingest: IngestConfig;
+  readonly pipeline: PipelineConfig;
   /** Defaults every model's window starts from. */
   readonly windows: WindowConfig;
   /** Defaults every model's evaluation starts from. */

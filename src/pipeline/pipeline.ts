@@ -31,7 +31,8 @@ import {
 } from '../window/engine.js';
 import { decodeMessage, type DeadLetterDraft, type DecodeLimits, type ModelSchema } from './decode.js';
 import { resolveModel, type ModelSettings, type ResolvedModel } from './models.js';
-import { deadLetterId, driftEvent, evaluateWindow, windowRecord, type DriftEvent, type WindowEvaluation } from './window-report.js';
+import { InlineEvaluator, type Evaluator } from './evaluator.js';
+import { deadLetterId, driftEvent, windowRecord, type DriftEvent, type WindowEvaluation } from './window-report.js';
 
 /** What the pipeline tells the outside (console summary, metrics, alert rules). */
 export type PipelineEvent =
@@ -77,6 +78,8 @@ export interface PipelineOptions {
    * outbox rows must be durable by then). A failure stops the pipeline like a failed store write.
    */
   readonly alerts?: { onReports(events: ReadonlyArray<DriftEvent>): Promise<(() => void) | void> } | null;
+  /** Where closed windows are evaluated (default: on this thread). The caller owns it (and closes it). */
+  readonly evaluator?: Evaluator;
   readonly now?: () => number;
   readonly onEvent?: (event: PipelineEvent) => void;
 }
@@ -105,8 +108,12 @@ export class CaptureError extends Error {
 }
 
 interface Job {
-  readonly evaluation: WindowEvaluation;
+  readonly due: DueWindow;
   readonly dueAt: number;
+  /** Settles when the evaluation is done (it may run on a worker thread while later windows are decoded). */
+  readonly ready: Promise<void>;
+  evaluation: WindowEvaluation | null;
+  error: Error | null;
 }
 
 /** Bytes per publish request at most (Kafka's default message.max.bytes is about 1 MiB). */
@@ -115,8 +122,12 @@ const PUBLISH_CHUNK_BYTES = 512 * 1024;
 /** Bytes of a dead letter's payload published at most (the rest would exceed Kafka's default message size). */
 const MAX_DEAD_LETTER_BYTES = 900 * 1024;
 
-/** Records decoded between two turns of the event loop. */
-const YIELD_EVERY_RECORDS = 2000;
+/**
+ * Decoding gives the event loop a turn after this long (ms): the writer's store and broker calls each need one,
+ * so this bounds how long each of them waits behind a large batch. Checked every YIELD_CHECK_RECORDS records.
+ */
+const YIELD_AFTER_MS = 5;
+const YIELD_CHECK_RECORDS = 128;
 
 /** Reports written together at most (one insert per table for all of them). */
 const MAX_WRITE_BATCH = 64;
@@ -139,8 +150,11 @@ export class Pipeline implements SourceHandler {
   private stats = { accepted: 0, rejected: 0, late: 0, windows: 0 };
   private readonly captures = new Map<string, Capture[]>();
 
+  private readonly evaluator: Evaluator;
+
   constructor(private readonly o: PipelineOptions) {
     this.now = o.now ?? Date.now;
+    this.evaluator = o.evaluator ?? new InlineEvaluator(this.now);
     this.state = createWindowState({ idleTimeoutMs: o.idleTimeoutMs });
   }
 
@@ -215,12 +229,16 @@ export class Pipeline implements SourceHandler {
     const dead: DeadLetterDraft[] = [];
     let bodyError: string | undefined;
     let sinceYield = 0;
+    let lastYield = performance.now();
     const singles = new Map<bigint, SourceMessage>();
     for (const msg of batch.messages) {
       // Give the event loop a turn now and then: queued reports are written while a large batch decodes.
-      if (sinceYield >= YIELD_EVERY_RECORDS) {
+      if (sinceYield >= YIELD_CHECK_RECORDS) {
         sinceYield = 0;
-        await new Promise<void>((resolve) => setImmediate(resolve));
+        if (performance.now() - lastYield >= YIELD_AFTER_MS) {
+          await new Promise<void>((resolve) => setImmediate(resolve));
+          lastYield = performance.now();
+        }
       }
       const decoded = decodeMessage(msg, this.schemaOf, this.o.limits, now);
       if (decoded.records.length === 1 && decoded.dead.length === 0) singles.set(msg.offset, msg);
@@ -357,8 +375,17 @@ export class Pipeline implements SourceHandler {
       const m = this.model(d.key.model);
       const settings = typeof m === 'string' ? this.o.defaults : m.settings;
       const prediction = typeof m === 'string' ? undefined : m.settings.prediction;
-      const evaluation = evaluateWindow(d, this.o.reference(d.key.model), settings.evaluation, this.now(), prediction);
-      this.queue.push({ evaluation, dueAt: now });
+      const request = { due: d, reference: this.o.reference(d.key.model), settings: settings.evaluation, prediction };
+      const job: { -readonly [K in keyof Job]: Job[K] } = { due: d, dueAt: now, ready: Promise.resolve(), evaluation: null, error: null };
+      job.ready = this.evaluator.evaluate(request).then(
+        (evaluation) => {
+          job.evaluation = evaluation;
+        },
+        (e: unknown) => {
+          job.error = e instanceof Error ? e : new Error(String(e));
+        },
+      );
+      this.queue.push(job);
     }
   }
 
@@ -403,12 +430,19 @@ export class Pipeline implements SourceHandler {
           }
         }
         if (this.queue.length === 0) continue;
-        // Every queued report in one write per table, and their drift events in one publish.
-        const jobs = this.queue.slice(0, MAX_WRITE_BATCH);
-        const records = jobs.map((job) => windowRecord(job.evaluation, this.settingsFor(job.evaluation.due.key.model).sampleRows));
+        // The oldest report first; with it, every later one already evaluated, in one write per table, and their
+        // drift events in one publish.
+        await this.queue[0]!.ready;
+        let ready = 0;
+        while (ready < this.queue.length && ready < MAX_WRITE_BATCH && (this.queue[ready]!.evaluation || this.queue[ready]!.error)) ready++;
+        const jobs = this.queue.slice(0, ready);
+        const failed = jobs.find((job) => job.error);
+        if (failed) throw new Error(`evaluating window ${describeKey(failed.due)} failed: ${failed.error!.message}`, { cause: failed.error });
+        const evaluations = jobs.map((job) => job.evaluation!);
+        const records = evaluations.map((e) => windowRecord(e, this.settingsFor(e.due.key.model).sampleRows));
         const writeStarted = this.now();
         await this.o.store.putWindows(records);
-        const events = jobs.map((job, i) => driftEvent(job.evaluation, records[i]!));
+        const events = evaluations.map((e, i) => driftEvent(e, records[i]!));
         const publish = events.filter((e): e is DriftEvent => e !== null);
         // Alerts are announced after their windows (console order); they are stored before anything is committed.
         const announce = publish.length > 0 && this.o.alerts ? await this.o.alerts.onReports(publish) : undefined;
@@ -423,7 +457,7 @@ export class Pipeline implements SourceHandler {
         const done = this.now();
         jobs.forEach((job, i) => {
           this.stats.windows++;
-          this.emit({ type: 'window', evaluation: job.evaluation, event: events[i] ?? null, latencyMs: done - job.dueAt });
+          this.emit({ type: 'window', evaluation: evaluations[i]!, event: events[i] ?? null, latencyMs: done - job.dueAt });
         });
         announce?.();
         if (this.paused && this.queue.length <= this.maxQueued() / 2) {
@@ -478,7 +512,7 @@ export class Pipeline implements SourceHandler {
     if (!force && now - this.lastCommit < (this.o.commitIntervalMs ?? 1000)) return;
     this.lastCommit = now;
     // Reports still queued keep their rows uncommitted, and the metadata says where a replay makes them again.
-    const cps = checkpoints(this.state, this.queue.map((job) => job.evaluation.due));
+    const cps = checkpoints(this.state, this.queue.map((job) => job.due));
     const mine = cps.filter((cp) => this.owned.has(cp.partition));
     if (mine.length === 0) return;
     await this.o.source.commit(mine);
@@ -505,6 +539,11 @@ function withPrediction(record: StreamRecord): StreamRecord {
     ...record,
     features: { ...record.features, prediction: record.prediction, [LABEL_COLUMN]: record.label ?? null, [STATUS_COLUMN]: record.status ?? 'ok' },
   };
+}
+
+function describeKey(due: DueWindow): string {
+  const seg = Object.entries(due.key.segment).map(([k, v]) => `${k}=${v}`).join(',');
+  return `${due.key.model}${seg ? `[${seg}]` : ''} ${new Date(due.key.start).toISOString()}`;
 }
 
 function toLetter(d: DeadLetterDraft, now: number): DeadLetter {

@@ -17,6 +17,7 @@ import { categories, engineHarness, numbers, table } from '../reference/helpers.
 import { createReference, promoteReference } from '../../src/reference/lifecycle.js';
 import { loadRuleSet } from '../../src/config/rules-file.js';
 import { Alerting } from '../../src/pipeline/alerting.js';
+import { InlineEvaluator, WorkerEvaluator, type Evaluator } from '../../src/pipeline/evaluator.js';
 
 const FIXTURES = join(import.meta.dirname, '..', '..', 'fixtures', 'demo');
 const harness = engineHarness('pipeline');
@@ -200,6 +201,105 @@ describe('pipeline', () => {
     expect((get('model_accuracy').detail as { change: { absolute: number } }).change.absolute).toBeCloseTo(-0.3, 12);
     expect(get('model_roc_auc').status).toBe('passed');
     expect(get('model_f1').value).toBeGreaterThan(0);
+    await refs.stop();
+  });
+});
+
+describe('pipeline with evaluation on worker threads', () => {
+  /** Every stored result of every window of `model`, in window order (computedAt left out: it is a clock reading). */
+  async function storedResults(store: Store, model: string): Promise<unknown[]> {
+    const windows = await store.listWindows({ model, from: START - MIN, to: START + 4 * 3600_000 });
+    const out: unknown[] = [];
+    for (const w of windows) {
+      const { computedAt: _computedAt, ...summary } = w;
+      out.push(summary, await store.windowFeatures(w.key), await store.windowOutliers(w.key), await store.windowQuality(w.key));
+    }
+    return out;
+  }
+
+  async function demoRun(evaluator: Evaluator): Promise<{ results: unknown[]; events: PipelineEvent[] }> {
+    const store = await harness.open();
+    const data = await prepareDemo(store, FIXTURES);
+    const refs = await ActiveReferences.open(store, { pollMs: 60_000 });
+    const source = createDemoSource({
+      model: DEMO_MODEL, normal: data.normal, drifted: data.drifted,
+      segmentBy: DEMO_SEGMENT, records: 3600, driftAfter: 1800, startTs: START, stepMs: 1000, ratePerSecond: 0,
+    });
+    const events: PipelineEvent[] = [];
+    const pipeline = pipelineFor(store, source, refs, DEMO_MODEL, { evaluator, onEvent: (e) => events.push(e) });
+    await source.start(pipeline);
+    await source.finished;
+    await pipeline.flush();
+    await refs.stop();
+    return { results: await storedResults(store, DEMO_MODEL), events };
+  }
+
+  it('stores exactly what evaluation on the pipeline thread stores, windows in order', async () => {
+    const inline = await demoRun(new InlineEvaluator());
+    const pool = new WorkerEvaluator(2);
+    try {
+      const workers = await demoRun(pool);
+      expect(inline.results.length).toBe(4 * 12);
+      expect(workers.results).toEqual(inline.results);
+      // Reported in window order although two workers finish in any order.
+      const starts = workers.events.flatMap((e) => (e.type === 'window' ? [e.evaluation.due.key.start] : []));
+      expect(starts).toEqual([...starts].sort((a, b) => a - b));
+      expect(starts).toHaveLength(12);
+    } finally {
+      await pool.close();
+    }
+  });
+
+  it('computes model health on a worker like on the pipeline thread', async () => {
+    const run = async (evaluator: Evaluator): Promise<unknown[]> => {
+      const { store, refs } = await classifierWithReference();
+      const source = new ListSource();
+      const clf: ModelSettings = { ...settings(), kind: 'prediction', features: new Map([['x', 'numerical']]), prediction: { task: 'classification', positiveLabel: '1', labelJoinMs: 10 * MIN } };
+      const pipeline = pipelineFor(store, source, refs, 'clf', { modelSettings: clf, evaluator });
+      await source.start(pipeline);
+      for (let w = 0; w < 3; w++) {
+        await source.send(Array.from({ length: 100 }, (_, i) => JSON.stringify({
+          model: 'clf', ts: START + w * 5 * MIN + i * 1000, id: `w${w}-${i}`, prediction: (i * (w + 3)) % 10 < 6 ? 0.9 : 0.1,
+          label: i % 2 === 0 ? '1' : '0', status: i % (7 + w) === 0 ? 'error' : 'ok', features: { x: (i % 97) / 10 },
+        })));
+      }
+      await pipeline.flush();
+      await refs.stop();
+      return storedResults(store, 'clf');
+    };
+    const pool = new WorkerEvaluator(1);
+    try {
+      const inline = await run(new InlineEvaluator());
+      const quality = inline.filter((_, i) => i % 4 === 3).flat() as Array<{ check: string; value: number | null }>;
+      expect(quality.filter((q) => q.check === 'model_accuracy' && q.value !== null)).toHaveLength(3);
+      expect(await run(pool)).toEqual(inline);
+    } finally {
+      await pool.close();
+    }
+  });
+
+  it('stops on a failed evaluation, with the failure reported and the rows of the window not committed', async () => {
+    const store = await harness.open();
+    await prepareDemo(store, FIXTURES);
+    const refs = await ActiveReferences.open(store, { pollMs: 60_000 });
+    const source = new ListSource();
+    const commits: Checkpoint[][] = [];
+    source.commit = async (c) => {
+      commits.push([...c]);
+    };
+    const failing: Evaluator = { evaluate: () => Promise.reject(new Error('out of memory in the evaluation')), close: async () => undefined };
+    const events: PipelineEvent[] = [];
+    const pipeline = pipelineFor(store, source, refs, DEMO_MODEL, { evaluator: failing, onEvent: (e) => events.push(e), commitIntervalMs: 0 });
+    await source.start(pipeline);
+    const rec = (ts: number) => JSON.stringify({ model: DEMO_MODEL, ts, features: { temp_c: 80, pressure_bar: 6 } });
+    await source.send([rec(START + 1000), rec(START + 2000)]);
+    await source.send([rec(START + 6 * MIN)]).catch(() => undefined); // closes the first window
+    await expect(pipeline.flush()).rejects.toThrow(/evaluating window press-qa 2026-11-23T08:00:00.000Z failed: out of memory in the evaluation/);
+    const error = events.find((e) => e.type === 'error');
+    expect(error).toMatchObject({ where: 'write' });
+    expect(await store.listWindows({ model: DEMO_MODEL, from: START - MIN, to: START + 3600_000 })).toEqual([]);
+    // Nothing at or after the window's first row (offset 1) was ever committed.
+    expect(commits.flat().every((c) => c.offset <= 1n)).toBe(true);
     await refs.stop();
   });
 });

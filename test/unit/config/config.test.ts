@@ -2,6 +2,7 @@ import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import {
   ConfigError,
+  defaultEvaluationWorkers,
   describeConfig,
   loadConfig,
   parseConfig,
@@ -45,6 +46,7 @@ describe('defaults', () => {
       kafka: null,
       http: { enabled: true, host: '127.0.0.1', port: 8080, maxBodyBytes: 16 * 2 ** 20, apiToken: null },
       ingest: { maxRecordBytes: 2 ** 20, maxFutureMs: 3_600_000, maxPastMs: 30 * 86_400_000, unknownModels: 'dead_letter' },
+      pipeline: { evaluationWorkers: defaultEvaluationWorkers() },
       windows: {
         type: 'tumbling',
         sizeMs: 300_000,

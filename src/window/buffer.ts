@@ -111,13 +111,45 @@ export function appendRow(buf: RowBuffer, ts: number, values: Readonly<Record<st
   const row = buf.length;
   grow(buf, row + 1);
   buf.ts[row] = ts;
-  const cols = buf.columns;
-  for (let i = 0; i < cols.length; i++) {
-    const name = cols[i]!.name;
-    write(buf, i, row, Object.hasOwn(values, name) ? (values[name] ?? null) : null);
+  let writeRow = rowWriters.get(buf.columns);
+  if (writeRow === undefined) {
+    writeRow = rowWriter(buf.columns);
+    rowWriters.set(buf.columns, writeRow);
   }
+  writeRow(buf, row, values, write);
   buf.length = row + 1;
 }
+
+type RowWriter = (buf: RowBuffer, row: number, values: Readonly<Record<string, FeatureValue>>, put: typeof write) => void;
+
+/** Compiled row writers, per column list (a model's columns are one array shared by all its windows). */
+const rowWriters = new WeakMap<ReadonlyArray<BufferColumnSpec>, RowWriter>();
+
+/**
+ * Writes a row's values column by column. Up to MAX_COMPILED_COLUMNS columns the reads are compiled into one
+ * function with each name as a constant key, so every read is a monomorphic property load on the decoder's
+ * records (all built by one object literal per model, see decode.ts) instead of a lookup by a varying key. The
+ * names enter the source only as JSON string literals. A name that Object.prototype also has (`constructor`,
+ * `toString`, ...) is read only when the record itself has it, as in the generic loop.
+ */
+function rowWriter(columns: ReadonlyArray<BufferColumnSpec>): RowWriter {
+  if (columns.length > MAX_COMPILED_COLUMNS) {
+    return (buf, row, values, put) => {
+      for (let i = 0; i < columns.length; i++) {
+        const name = columns[i]!.name;
+        put(buf, i, row, Object.hasOwn(values, name) ? (values[name] ?? null) : null);
+      }
+    };
+  }
+  const lines = columns.map((c, i) => {
+    const key = JSON.stringify(c.name);
+    const read = c.name in Object.prototype ? `(Object.hasOwn(v, ${key}) ? (v[${key}] ?? null) : null)` : `(v[${key}] ?? null)`;
+    return `put(buf, ${i}, row, ${read});`;
+  });
+  return new Function('buf', 'row', 'v', 'put', lines.join('\n')) as RowWriter;
+}
+
+const MAX_COMPILED_COLUMNS = 1000;
 
 /** Writes one value into column `i` at `row` (see appendRow for what each kind of column takes). */
 function write(buf: RowBuffer, i: number, row: number, v: FeatureValue): void {

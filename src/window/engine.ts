@@ -198,9 +198,23 @@ function routeHash(route: string): string {
 
 /** A route: one model, one segment. Unambiguous for any names (JSON of the pair). */
 function routeOf(record: StreamRecord): string {
-  const seg = Object.keys(record.segment).sort().map((k) => [k, record.segment[k]]);
+  const keys = Object.keys(record.segment);
+  if (keys.length === 0) {
+    // Unsegmented models: one route each, made once (this runs for every record).
+    let route = unsegmentedRoutes.get(record.model);
+    if (route === undefined) {
+      route = JSON.stringify([record.model, []]);
+      if (unsegmentedRoutes.size >= MAX_CACHED_ROUTES) unsegmentedRoutes.clear();
+      unsegmentedRoutes.set(record.model, route);
+    }
+    return route;
+  }
+  const seg = keys.sort().map((k) => [k, record.segment[k]]);
   return JSON.stringify([record.model, seg]);
 }
+
+const unsegmentedRoutes = new Map<string, string>();
+const MAX_CACHED_ROUTES = 10_000;
 
 /** Event time used for a partition's lateness decisions, and its share in the stream's event time. */
 function effectiveTime(p: PartitionProgress): number {

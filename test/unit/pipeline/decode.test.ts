@@ -151,6 +151,21 @@ describe('decodeMessage: telemetry records', () => {
     expect(unknown.dead[0]).toMatchObject({ model: 'é"\n', reasonCode: 'unknown_model' });
   });
 
+  it('builds features objects with hostile names exactly when no name is __proto__ (the compiled path)', () => {
+    const hostile = ['qu"ote\\d', "it's", 'line\nbreak', '*/ }; process.exit(1); /*', '${globalThis.x = 1}', '\u2028sep', 'constructor', 'toString', 'ünï 🚀', ''];
+    const features = new Map<string, 'numerical' | 'categorical'>(hostile.map((n, i) => [n, i % 2 === 0 ? 'numerical' : 'categorical']));
+    const s = schema('h', { features });
+    const values = Object.fromEntries(hostile.map((n, i) => [n, i % 2 === 0 ? i * 1.5 : `v${i}`]));
+    delete values['toString'];
+    const d = decodeMessage(message(JSON.stringify({ model: 'h', ts: T1, features: values }), 'json'), (m) => (m === 'h' ? s : undefined), LIMITS, NOW);
+    expect(d.dead).toEqual([]);
+    const f = d.records[0]!.features;
+    expect(Object.keys(f)).toEqual(hostile);
+    for (const [i, n] of hostile.entries()) expect(f[n]).toEqual(n === 'toString' ? null : i % 2 === 0 ? i * 1.5 : `v${i}`);
+    expect(Object.getPrototypeOf(f)).toBe(Object.prototype);
+    expect((globalThis as { x?: unknown }).x).toBeUndefined();
+  });
+
   it('uses the arrival time for models on processing time, whatever ts says', () => {
     const d = decode(
       [

@@ -24,6 +24,27 @@ describe('window row buffers', () => {
     expect(ok!.kind === 'category' && [ok.values[0], ok.values[1], ok.dtype]).toEqual(['true', 'false', 'boolean']);
   });
 
+  it('reads hostile column names exactly, and names Object.prototype has only from the row itself', () => {
+    const names = ['constructor', 'toString', 'hasOwnProperty', 'qu"o\\te', 'line\nbreak', '*/ x(); /*', '${y}', 'ünï 🚀'];
+    const b = createBuffer(names.map((name) => ({ name, kind: 'number' as const })));
+    appendRow(b, 1, Object.fromEntries(names.map((n, i) => [n, i])));
+    appendRow(b, 2, { 'qu"o\\te': 7 });
+    const t = bufferTable(b, 'w');
+    expect(t.columns.map((c) => c.kind === 'number' && Array.from(c.values))).toEqual(names.map((n, i) => [i, n === 'qu"o\\te' ? 7 : NaN]));
+  });
+
+  it('writes rows of very wide tables (past the compiled writer) the same way', () => {
+    const wide = Array.from({ length: 1500 }, (_, i) => ({ name: `c${i}`, kind: 'number' as const }));
+    const b = createBuffer(wide);
+    appendRow(b, 1, Object.fromEntries(wide.map((c, i) => [c.name, i])));
+    appendRow(b, 2, { c1499: 3, toString: 9 });
+    const t = bufferTable(b, 'w');
+    const last = t.columns[1499]!;
+    expect(last.kind === 'number' && Array.from(last.values)).toEqual([1499, 3]);
+    const first = t.columns[0]!;
+    expect(first.kind === 'number' && Array.from(first.values)).toEqual([0, NaN]);
+  });
+
   it('keeps a table taken earlier unchanged while rows are appended', () => {
     const b = createBuffer(columns, 2);
     appendRow(b, 1, { temp: 1 });

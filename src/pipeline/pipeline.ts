@@ -74,6 +74,13 @@ export interface PipelineOptions {
   /** Windows waiting to be written before the source is paused. */
   readonly maxQueuedWindows?: number;
   /**
+   * Windows waiting for their evaluation at most (default 4): a batch that leaves more is not finished (the source
+   * does not hand over the next one) until the evaluations catch up. When evaluation is slower than the input,
+   * records then wait in the source rather than as closed windows in memory, which bounds the latency from a
+   * window's close to its report without pausing (a pause drops what Kafka already fetched).
+   */
+  readonly maxEvaluatingWindows?: number;
+  /**
    * Alert rules: given each written batch's drift events, in window order, before the source is committed (its
    * outbox rows must be durable by then). A failure stops the pipeline like a failed store write.
    */
@@ -126,7 +133,7 @@ const MAX_DEAD_LETTER_BYTES = 900 * 1024;
  * Decoding gives the event loop a turn after this long (ms): the writer's store and broker calls each need one,
  * so this bounds how long each of them waits behind a large batch. Checked every YIELD_CHECK_RECORDS records.
  */
-const YIELD_AFTER_MS = 5;
+const YIELD_AFTER_MS = 1;
 const YIELD_CHECK_RECORDS = 128;
 
 /** Reports written together at most (one insert per table for all of them). */
@@ -144,6 +151,9 @@ export class Pipeline implements SourceHandler {
   private readonly pendingDead: Array<{ readonly letter: DeadLetter; readonly bytes: Uint8Array }> = [];
   private writer: Promise<void> | null = null;
   private paused = false;
+  /** Windows handed to the evaluator and not evaluated yet, and batches waiting for that to drop. */
+  private evaluating = 0;
+  private readonly evaluationWaiters: Array<() => void> = [];
   private lastCommit = 0;
   private lock: Promise<unknown> = Promise.resolve();
   private fatal: Error | null = null;
@@ -282,6 +292,7 @@ export class Pipeline implements SourceHandler {
     this.emit({ type: 'records', partition: batch.partition, accepted, rejected: dead.length, byModel, ...(lag !== undefined ? { lag: Math.max(0, lag) } : {}) });
     this.kick();
     await this.backpressure();
+    await this.evaluationsCaughtUp();
     await this.maybeCommit(false);
     return {
       accepted,
@@ -377,12 +388,15 @@ export class Pipeline implements SourceHandler {
       const prediction = typeof m === 'string' ? undefined : m.settings.prediction;
       const request = { due: d, reference: this.o.reference(d.key.model), settings: settings.evaluation, prediction };
       const job: { -readonly [K in keyof Job]: Job[K] } = { due: d, dueAt: now, ready: Promise.resolve(), evaluation: null, error: null };
+      this.evaluating++;
       job.ready = this.evaluator.evaluate(request).then(
         (evaluation) => {
           job.evaluation = evaluation;
+          this.evaluated();
         },
         (e: unknown) => {
           job.error = e instanceof Error ? e : new Error(String(e));
+          this.evaluated();
         },
       );
       this.queue.push(job);
@@ -460,11 +474,7 @@ export class Pipeline implements SourceHandler {
           this.emit({ type: 'window', evaluation: evaluations[i]!, event: events[i] ?? null, latencyMs: done - job.dueAt });
         });
         announce?.();
-        if (this.paused && this.queue.length <= this.maxQueued() / 2) {
-          this.paused = false;
-          this.o.source.resume([...this.owned]);
-          this.emit({ type: 'backpressure', paused: false, queued: this.queue.length });
-        }
+        this.maybeResume();
       }
     } catch (e) {
       // The store or the broker failed after its own retries: stop taking records; nothing unwritten is committed.
@@ -499,11 +509,37 @@ export class Pipeline implements SourceHandler {
     return this.o.maxQueuedWindows ?? 64;
   }
 
+  private maxEvaluating(): number {
+    return this.o.maxEvaluatingWindows ?? 2;
+  }
+
+  private evaluated(): void {
+    this.evaluating--;
+    if (this.evaluating <= this.maxEvaluating()) for (const wake of this.evaluationWaiters.splice(0)) wake();
+  }
+
+  /** Returns once at most `maxEvaluatingWindows` windows wait for their evaluation. */
+  private async evaluationsCaughtUp(): Promise<void> {
+    for (let i = 0; i < 1_000_000 && this.evaluating > this.maxEvaluating(); i++) {
+      await new Promise<void>((resolve) => this.evaluationWaiters.push(resolve));
+    }
+  }
+
+  /** Pauses the source while too many windows wait to be written. */
   private async backpressure(): Promise<void> {
     if (!this.paused && this.queue.length > this.maxQueued()) {
       this.paused = true;
       this.o.source.pause([...this.owned]);
       this.emit({ type: 'backpressure', paused: true, queued: this.queue.length });
+    }
+  }
+
+  /** Resumes the source once the queue has drained to half its bound. */
+  private maybeResume(): void {
+    if (this.paused && !this.fatal && this.queue.length <= this.maxQueued() / 2) {
+      this.paused = false;
+      this.o.source.resume([...this.owned]);
+      this.emit({ type: 'backpressure', paused: false, queued: this.queue.length });
     }
   }
 

@@ -278,6 +278,43 @@ describe('pipeline with evaluation on worker threads', () => {
     }
   });
 
+  it('holds a batch until evaluations catch up when more windows than allowed wait for theirs', async () => {
+    const store = await harness.open();
+    await prepareDemo(store, FIXTURES);
+    const refs = await ActiveReferences.open(store, { pollMs: 60_000 });
+    const source = new ListSource();
+    // The real evaluation, held back until the test lets each one go.
+    const inline = new InlineEvaluator();
+    const gates: Array<() => void> = [];
+    let open = false;
+    const gated: Evaluator = {
+      evaluate: (r) => (open ? inline.evaluate(r) : new Promise((resolve) => gates.push(() => resolve(inline.evaluate(r))))),
+      close: async () => undefined,
+    };
+    const pipeline = pipelineFor(store, source, refs, DEMO_MODEL, { evaluator: gated, maxEvaluatingWindows: 1 });
+    await source.start(pipeline);
+    const rec = (ts: number) => JSON.stringify({ model: DEMO_MODEL, ts, features: { temp_c: 80, pressure_bar: 6 } });
+    // One batch with records of four windows: the first three close (the watermark passes their end).
+    let done = false;
+    const batch = source.send([rec(START), rec(START + 5 * MIN), rec(START + 10 * MIN), rec(START + 15 * MIN)]).then(() => (done = true));
+    for (let i = 0; i < 50 && gates.length < 3; i++) await new Promise((r) => setTimeout(r, 10));
+    expect(gates).toHaveLength(3);
+    await new Promise((r) => setTimeout(r, 50));
+    expect(done).toBe(false); // three wait, one is allowed
+    gates[0]!();
+    await new Promise((r) => setTimeout(r, 50));
+    expect(done).toBe(false); // two still wait
+    gates[1]!();
+    await batch;
+    expect(done).toBe(true);
+    gates[2]!();
+    open = true;
+    await pipeline.flush();
+    const windows = await store.listWindows({ model: DEMO_MODEL, from: START - MIN, to: START + 3600_000 });
+    expect(windows.map((w) => (w.key.start - START) / MIN)).toEqual([0, 5, 10, 15]);
+    await refs.stop();
+  });
+
   it('stops on a failed evaluation, with the failure reported and the rows of the window not committed', async () => {
     const store = await harness.open();
     await prepareDemo(store, FIXTURES);

@@ -43,14 +43,62 @@ export function pearsonPairwiseComplete(x: Float64Array, y: Float64Array): numbe
  */
 export function maxAbsCorrelation(features: ReadonlyArray<Float64Array>): number | null {
   if (features.length === 0) return null;
+  // Columns without a missing or infinite value take every row: their pairs run without the per-row checks,
+  // and with the Welford weights 1/nobs (nobs = row + 1) computed once for all pairs instead of per pair and row.
+  const complete = features.map(allFinite);
+  const rows = Math.max(...features.map((f) => f.length));
+  const weights = complete.filter(Boolean).length >= 2 ? welfordWeights(rows) : null;
   let best = 0;
   for (let i = 0; i < features.length; i++) {
     for (let j = 0; j < i; j++) {
       // pandas walks (xi, yi) with yi <= xi, the later column in the x role; the formula is not symmetric in
       // the last bits, so keep the same roles.
-      const r = Math.abs(pearsonPairwiseComplete(features[i]!, features[j]!));
+      const x = features[i]!;
+      const y = features[j]!;
+      const r = Math.abs(weights && complete[i] && complete[j] && x.length === y.length ? pearsonComplete(x, y, weights) : pearsonPairwiseComplete(x, y));
       if (r > best) best = r;
     }
   }
   return best;
+}
+
+function allFinite(x: Float64Array): boolean {
+  for (let i = 0; i < x.length; i++) if (!Number.isFinite(x[i]!)) return false;
+  return true;
+}
+
+/** 1 / (row + 1) for each row: the weight pandas' update uses at that row when no row is skipped. */
+function welfordWeights(rows: number): Float64Array {
+  const w = new Float64Array(rows);
+  for (let i = 0; i < rows; i++) w[i] = 1 / (i + 1);
+  return w;
+}
+
+/**
+ * `pearsonPairwiseComplete` for two columns of finite values only (no row is skipped), with the weights taken
+ * from `weights`: the same operations in the same order, so the same bits.
+ */
+function pearsonComplete(x: Float64Array, y: Float64Array, weights: Float64Array): number {
+  let meanx = 0;
+  let meany = 0;
+  let ssqdmx = 0;
+  let ssqdmy = 0;
+  let covxy = 0;
+  const n = x.length;
+  for (let i = 0; i < n; i++) {
+    const vx = x[i]!;
+    const vy = y[i]!;
+    const w = weights[i]!;
+    const dx = vx - meanx;
+    const dy = vy - meany;
+    meanx += w * dx;
+    meany += w * dy;
+    ssqdmx += (vx - meanx) * dx;
+    ssqdmy += (vy - meany) * dy;
+    covxy += (vx - meanx) * dy;
+  }
+  if (n < 1) return Number.NaN;
+  const divisor = Math.sqrt(ssqdmx * ssqdmy);
+  if (divisor === 0) return Number.NaN;
+  return Math.min(1, Math.max(-1, covxy / divisor));
 }

@@ -78,6 +78,10 @@ const { values: opts } = parseArgs({
     timeout: { type: 'string', default: '300' },
     // Where the results JSON goes (default bench/results/stream-latest.json), e.g. elsewhere for a what-if run.
     results: { type: 'string' },
+    // The paced run: JSON records produced live at this rate (records/s; 'half': half the measured driftwatch JSON
+    // median; 0: no paced run), this many of them.
+    'paced-rate': { type: 'string', default: 'half' },
+    'paced-records': { type: 'string', default: '400000' },
     // Internal: set by the parent for its child processes.
     phase: { type: 'string' },
     brokers: { type: 'string' },
@@ -85,6 +89,7 @@ const { values: opts } = parseArgs({
     format: { type: 'string' },
     dir: { type: 'string' },
     out: { type: 'string' },
+    ready: { type: 'string' },
   },
 });
 
@@ -150,6 +155,12 @@ interface RunResult {
   readonly load: readonly [number, number];
 }
 
+/** The paced run: the rate asked for and the rate the producer kept. */
+interface PacedRecord extends RunRecord {
+  readonly targetRate: number;
+  readonly producedRate: number;
+}
+
 /** What the parent adds about a run. */
 interface RunRecord extends RunResult {
   readonly repeat: number;
@@ -191,6 +202,7 @@ async function parent(): Promise<void> {
   process.once('SIGTERM', onSignal);
 
   const runs: RunRecord[] = [];
+  let paced: PacedRecord | null = null;
   let setup: Record<string, unknown>;
   let bytes: Record<Format, number>;
   try {
@@ -253,6 +265,33 @@ async function parent(): Promise<void> {
         }
       }
     }
+    // --- the paced run: records produced live, below the saturated rate ----------------------------------------------
+    const pacedRate = pacedRateFrom(runs);
+    if (pacedRate > 0) {
+      const pacedTopic = `stream-bench-paced-${suffix}`;
+      await createTopic(b.brokers, pacedTopic, s.partitions);
+      const records = pacedRecords(s);
+      const readyPath = join(workDir, `ready-${suffix}`);
+      const cpuBefore = processCpuSeconds(b.pid);
+      const consumer = runChild<RunResult>(
+        workDir,
+        ['--phase', 'driftwatch', '--brokers', b.brokers, '--topic', pacedTopic, '--format', 'json', '--dir', dataDir, '--records', String(records), '--ready', readyPath],
+        (c) => (current = c),
+      );
+      consumer.catch(() => undefined);
+      const producedLive = await producePaced(b.brokers, pacedTopic, s, records, pacedRate, readyPath, consumer);
+      const r = await consumer;
+      const cpuAfter = processCpuSeconds(b.pid);
+      paced = {
+        ...r.value,
+        repeat: 1,
+        brokerCpuSeconds: cpuBefore === null || cpuAfter === null ? null : cpuAfter - cpuBefore,
+        childMaxRssMb: r.maxRssMb,
+        targetRate: pacedRate,
+        producedRate: producedLive.rate,
+      };
+      console.log(`${runLine(paced).replace('run 1 json  driftwatch', `paced json driftwatch`)} (produced live at ${fmtRate(producedLive.rate)} records/s, target ${fmtRate(pacedRate)})`);
+    }
     current = null;
   } catch (e) {
     console.error(`\nstream bench FAILED: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`);
@@ -308,6 +347,22 @@ async function parent(): Promise<void> {
           processes: 'one fresh child process per measured run; the order of bare and driftwatch alternates between repeats',
         },
         targets: { min_ratio_to_bare: 0.7, max_p99_latency_ms: 250 },
+        paced: paced
+          ? {
+              method:
+                'JSON records produced live into a fresh topic at a fixed rate (below the saturated rate) while driftwatch consumes it; ' +
+                'latency as in the saturated runs (window due -> report written and drift event acknowledged)',
+              target_rate: paced.targetRate,
+              produced_rate: paced.producedRate,
+              records: paced.records,
+              records_per_second: paced.recordsPerSecond,
+              latency_ms: latencyStats(paced.latenciesMs),
+              cpu_seconds: paced.cpuSeconds,
+              broker_cpu_seconds: paced.brokerCpuSeconds,
+              peak_rss_mb: paced.memory.peakRssBytes / MB,
+              p99_target_met: latencyStats(paced.latenciesMs).p99 < 250,
+            }
+          : null,
         results: summary.map((x) => ({
           format: x.format,
           bare: x.bare ? caseJson(x.bare) : null,
@@ -409,6 +464,90 @@ function kafkaLibs(libsDir: string, version: string): string {
  * The broker's first consumer group creates `__consumer_offsets`, and its first idempotent producer waits for the
  * producer-id machinery: done here once, so that no measured run pays for it (or logs the retries it causes).
  */
+/** The paced run's rate: --paced-rate, or half the median driftwatch JSON rate measured (0 when there is none). */
+function pacedRateFrom(runs: ReadonlyArray<RunRecord>): number {
+  const asked = opts['paced-rate'] ?? 'half';
+  if (asked !== 'half') {
+    const rate = Number(asked);
+    if (!Number.isFinite(rate) || rate < 0) throw new Error(`--paced-rate: a number of records/s >= 0 or "half", got "${asked}"`);
+    return rate;
+  }
+  const measured = runs.filter((r) => r.side === 'driftwatch' && r.format === 'json').map((r) => r.recordsPerSecond);
+  return measured.length === 0 ? 0 : Math.round(median(measured) / 2);
+}
+
+/** Records of the paced run: --paced-records, rounded down to whole windows of every model. */
+function pacedRecords(s: Settings): number {
+  const asked = positiveInt('paced-records', opts['paced-records']);
+  const unit = s.models * s.window;
+  if (asked < unit) throw new Error(`--paced-records must be at least --models x --window (${unit})`);
+  return Math.floor(asked / unit) * unit;
+}
+
+/**
+ * Produces `records` JSON records (the same generator as the saturated runs) at `rate` records/s in real time,
+ * once the consumer child has started (its ready file) and had 3 s to join its group; a slice every 20 ms, the
+ * models in turn. Gives up when the consumer fails.
+ */
+async function producePaced(
+  brokers: string,
+  topic: string,
+  s: Settings,
+  records: number,
+  rate: number,
+  readyPath: string,
+  consumer: Promise<unknown>,
+): Promise<{ rate: number }> {
+  const { jsonRecords, ModelStream, modelNames } = await import('./stream-data.js');
+  let failed = false;
+  consumer.catch(() => (failed = true));
+  for (let i = 0; i < 6000 && !existsSync(readyPath); i++) {
+    if (failed) throw new Error('the paced consumer failed before it started');
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  if (!existsSync(readyPath)) throw new Error('the paced consumer did not start within 300 s');
+  await new Promise((r) => setTimeout(r, 3000));
+  const kafka = new Kafka({ clientId: 'driftwatch-stream-bench-paced', brokers: [brokers], logLevel: logLevel.WARN });
+  const producer = kafka.producer({ allowAutoTopicCreation: false, createPartitioner: Partitioners.DefaultPartitioner });
+  await producer.connect();
+  const names = modelNames(s.models);
+  const baseTs = Math.floor(Date.now() / 1000) * 1000 - 3_600_000;
+  const streams = names.map((_, m) => new ModelStream(m, s.models, baseTs, s.seed + 1));
+  const SLICE_MS = 20;
+  const started = performance.now();
+  let sent = 0;
+  let model = 0;
+  const perModel = records / s.models;
+  const producedBy = names.map(() => 0);
+  try {
+    for (let tick = 0; sent < records && tick < 10_000_000; tick++) {
+      if (failed) throw new Error('the paced consumer failed while records were produced');
+      // At most 2000 records a request (a partition's batch must stay under the topic's 1 MiB message limit).
+      const due = Math.min(records, Math.round(((performance.now() - started) / 1000) * rate), sent + 2000);
+      const batch: Message[] = [];
+      // The models in turn, each to exactly its share (whole count windows).
+      for (let k = 0; k < 100_000 && sent + batch.length < due; k++) {
+        const n = Math.min(due - sent - batch.length, perModel - producedBy[model]!, 250);
+        if (n > 0) {
+          const block = streams[model]!.block(n);
+          for (const text of jsonRecords(block)) batch.push({ key: block.model, value: text, partition: model % s.partitions });
+          producedBy[model]! += n;
+        }
+        model = (model + 1) % s.models;
+      }
+      if (batch.length > 0) {
+        await producer.send({ topic, acks: 1, messages: batch });
+        sent += batch.length;
+      }
+      const wait = started + ((tick + 1) * SLICE_MS) - performance.now();
+      if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+    }
+  } finally {
+    await producer.disconnect();
+  }
+  return { rate: sent / ((performance.now() - started) / 1000) };
+}
+
 async function warmUp(brokers: string, topic: string): Promise<void> {
   const kafka = new Kafka({ clientId: 'driftwatch-stream-bench-warmup', brokers: [brokers], logLevel: logLevel.NOTHING });
   const admin = kafka.admin();
@@ -819,6 +958,7 @@ async function driftwatchPhase(): Promise<RunResult> {
     env: {},
   });
   const rssReadyBytes = process.memoryUsage.rss();
+  if (opts.ready) writeFileSync(opts.ready, 'started');
   try {
     await withTimeout(Promise.race([done, service.finished]), s.timeoutMs, () => `driftwatch: ${windows} of ${expectedWindows} windows, ${accepted} records after ${s.timeoutMs / 1000} s`);
   } catch (e) {

@@ -82,6 +82,8 @@ const { values: opts } = parseArgs({
     // median; 0: no paced run), this many of them.
     'paced-rate': { type: 'string', default: 'half' },
     'paced-records': { type: 'string', default: '400000' },
+    // pipeline.evaluation_workers for driftwatch (default: the service's own default for this machine).
+    'evaluation-workers': { type: 'string' },
     // Internal: set by the parent for its child processes.
     phase: { type: 'string' },
     brokers: { type: 'string' },
@@ -656,7 +658,8 @@ async function runChild<T>(workDir: string, args: ReadonlyArray<string>, onSpawn
 /** The options every child needs to know the data's shape. */
 function settingsArgs(): string[] {
   const keys = ['records', 'models', 'partitions', 'window', 'arrow-batch', 'reference-rows', 'sample-rows', 'max-bytes-per-partition', 'seed', 'timeout'] as const;
-  return keys.flatMap((k) => [`--${k}`, String(opts[k])]);
+  const workers = opts['evaluation-workers'];
+  return [...keys.flatMap((k) => [`--${k}`, String(opts[k])]), ...(workers !== undefined ? ['--evaluation-workers', workers] : [])];
 }
 
 /** user + system CPU seconds of a process, from /proc (null elsewhere). */
@@ -839,6 +842,7 @@ async function driftwatchPhase(): Promise<RunResult> {
         },
       },
       http: { enabled: false },
+      ...(opts['evaluation-workers'] !== undefined ? { pipeline: { evaluation_workers: nonNegativeInt('evaluation-workers', opts['evaluation-workers']) } } : {}),
       // Count windows; no idle timeout, so that every window is a full count window whatever the run's pace.
       windows: { type: 'count', count: s.window, idle_timeout: 0, sample_rows: s.sampleRows },
       models: Object.fromEntries(names.map((n) => [n, { kind: 'telemetry' }])),

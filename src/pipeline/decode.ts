@@ -93,12 +93,29 @@ export function decodeMessage(
   limits: DecodeLimits,
   now: number,
 ): Decoded {
-  const decoder = new MessageDecoder(msg, schemaOf, limits, now);
-  if (msg.format === 'ndjson') decoder.ndjson();
-  else if (msg.format === 'json') decoder.json();
-  else decoder.arrow();
+  const decoder = new MessageDecoder(schemaOf, limits, now);
+  decoder.decode(msg);
   const { records, labels, dead, bodyError } = decoder;
   return bodyError === undefined ? { records, labels, dead } : { records, labels, dead, bodyError };
+}
+
+/**
+ * Decodes the messages of one batch one after another with one decoder (its scratch arrays and its cache of
+ * model plans are made once, not per message). What `decode` returns is the decoder's own state: read it before
+ * the next call.
+ */
+export function batchDecoder(
+  schemaOf: (model: string) => ModelSchema | undefined,
+  limits: DecodeLimits,
+  now: number,
+): { decode(msg: SourceMessage): Readonly<Decoded> } {
+  const decoder = new MessageDecoder(schemaOf, limits, now);
+  return {
+    decode(msg) {
+      decoder.decode(msg);
+      return decoder;
+    },
+  };
 }
 
 /** A model's schema as the per-record loop wants it: plain arrays. */
@@ -192,7 +209,8 @@ class MessageDecoder {
   readonly dead: DeadLetterDraft[] = [];
   bodyError: string | undefined;
 
-  private readonly bytes: Buffer;
+  private msg!: SourceMessage;
+  private bytes!: Buffer;
   private readonly planCache = new Map<string, Plan | null>();
   private readonly top: TopFields = { id: undefined, modelVersion: undefined, prediction: undefined, label: undefined, status: undefined };
   /** Raw feature and segment values of the record being judged, in plan order (reused: no array per record). */
@@ -207,13 +225,23 @@ class MessageDecoder {
   private model = '';
 
   constructor(
-    private readonly msg: SourceMessage,
     private readonly schemaOf: (model: string) => ModelSchema | undefined,
     private readonly limits: DecodeLimits,
     private readonly now: number,
-  ) {
+  ) {}
+
+  /** Decodes one message into `records`, `labels`, `dead` and `bodyError` (emptied first). */
+  decode(msg: SourceMessage): void {
+    this.records.length = 0;
+    this.labels.length = 0;
+    this.dead.length = 0;
+    this.bodyError = undefined;
+    this.msg = msg;
     const v = msg.value;
     this.bytes = Buffer.isBuffer(v) ? v : Buffer.from(v.buffer, v.byteOffset, v.byteLength);
+    if (msg.format === 'ndjson') this.ndjson();
+    else if (msg.format === 'json') this.json();
+    else this.arrow();
   }
 
   // ---- formats ----

@@ -29,7 +29,7 @@ import {
   type WindowModel,
   type WindowState,
 } from '../window/engine.js';
-import { decodeMessage, type DeadLetterDraft, type DecodeLimits, type ModelSchema } from './decode.js';
+import { batchDecoder, type DeadLetterDraft, type DecodeLimits, type ModelSchema } from './decode.js';
 import { resolveModel, type ModelSettings, type ResolvedModel } from './models.js';
 import { InlineEvaluator, type Evaluator } from './evaluator.js';
 import { deadLetterId, driftEvent, windowRecord, type DriftEvent, type WindowEvaluation } from './window-report.js';
@@ -240,7 +240,9 @@ export class Pipeline implements SourceHandler {
     let bodyError: string | undefined;
     let sinceYield = 0;
     let lastYield = performance.now();
-    const singles = new Map<bigint, SourceMessage>();
+    // Messages that carried exactly one record (late records are dead-lettered with their original bytes).
+    const single: boolean[] = [];
+    const decoder = batchDecoder(this.schemaOf, this.o.limits, now);
     for (const msg of batch.messages) {
       // Give the event loop a turn now and then: queued reports are written while a large batch decodes.
       if (sinceYield >= YIELD_CHECK_RECORDS) {
@@ -250,8 +252,8 @@ export class Pipeline implements SourceHandler {
           lastYield = performance.now();
         }
       }
-      const decoded = decodeMessage(msg, this.schemaOf, this.o.limits, now);
-      if (decoded.records.length === 1 && decoded.dead.length === 0) singles.set(msg.offset, msg);
+      const decoded = decoder.decode(msg);
+      single.push(decoded.records.length === 1 && decoded.dead.length === 0);
       sinceYield += decoded.records.length + decoded.dead.length + decoded.labels.length;
       for (const record of decoded.records) entries.push({ record: withPrediction(record), offset: msg.offset });
       for (const label of decoded.labels) labels.push({ label, offset: msg.offset });
@@ -261,6 +263,8 @@ export class Pipeline implements SourceHandler {
     if (this.captures.size > 0) this.feedCaptures(entries);
     const { late, due } = addRecords(this.state, this.windowOf, batch.partition, entries, now);
     if (labels.length > 0) addLabels(this.state, this.windowOf, batch.partition, labels, now);
+    const singles = new Map<bigint, SourceMessage>();
+    if (late.length > 0) batch.messages.forEach((m, i) => single[i] && singles.set(m.offset, m));
     for (const l of late) {
       // A message that carried this one record: its origin and original bytes; else the record as JSON.
       const msg = singles.get(l.offset);
@@ -286,7 +290,18 @@ export class Pipeline implements SourceHandler {
     this.stats.rejected += dead.length;
     this.stats.late += late.length;
     const byModel = new Map<string, number>();
-    for (const e of entries) byModel.set(e.record.model, (byModel.get(e.record.model) ?? 0) + 1);
+    // Runs of one model are counted together (a batch usually holds one model, or long runs of each).
+    let run = '';
+    let inRun = 0;
+    for (const e of entries) {
+      if (e.record.model === run) inRun++;
+      else {
+        if (inRun > 0) byModel.set(run, (byModel.get(run) ?? 0) + inRun);
+        run = e.record.model;
+        inRun = 1;
+      }
+    }
+    if (inRun > 0) byModel.set(run, (byModel.get(run) ?? 0) + inRun);
     const last = batch.messages[batch.messages.length - 1];
     const lag = batch.highWatermark !== undefined && last ? Number(batch.highWatermark - last.offset - 1n) : undefined;
     this.emit({ type: 'records', partition: batch.partition, accepted, rejected: dead.length, byModel, ...(lag !== undefined ? { lag: Math.max(0, lag) } : {}) });

@@ -459,11 +459,11 @@ export class Pipeline implements SourceHandler {
           }
         }
         if (this.queue.length === 0) continue;
-        // The oldest report first; with it, every later one already evaluated, in one write per table, and their
-        // drift events in one publish.
-        await this.queue[0]!.ready;
-        let ready = 0;
-        while (ready < this.queue.length && ready < MAX_WRITE_BATCH && (this.queue[ready]!.evaluation || this.queue[ready]!.error)) ready++;
+        const ready = this.writable();
+        if (typeof ready !== 'number') {
+          await ready;
+          continue;
+        }
         const jobs = this.queue.slice(0, ready);
         const failed = jobs.find((job) => job.error);
         if (failed) throw new Error(`evaluating window ${describeKey(failed.due)} failed: ${failed.error!.message}`, { cause: failed.error });
@@ -496,6 +496,31 @@ export class Pipeline implements SourceHandler {
       this.fatal = e instanceof Error ? e : new Error(String(e));
       this.emit({ type: 'error', where: 'write', error: this.fatal });
     }
+  }
+
+  /**
+   * How many reports at the head of the queue to write now, or what to wait for first. Reports are written in
+   * queue order, whole steps at a time: the reports one step made (a batch, a tick) are written together or not at
+   * all, because a checkpoint taken between two writes records the step of the oldest unwritten report and a
+   * replay from it rebuilds every window that step closed; one written alone before it would come back with only
+   * the rows above the commit. Up to MAX_WRITE_BATCH reports, or one whole step however large. A step waits until
+   * every one of its evaluations is done.
+   */
+  private writable(): number | Promise<void> {
+    const q = this.queue;
+    let end = 0;
+    while (end < q.length) {
+      const step = q[end]!.due.step;
+      let stepEnd = end;
+      while (stepEnd < q.length && q[stepEnd]!.due.step === step) stepEnd++;
+      for (let i = end; i < stepEnd; i++) {
+        const job = q[i]!;
+        if (!job.evaluation && !job.error) return end > 0 ? end : job.ready;
+      }
+      if (end > 0 && stepEnd > MAX_WRITE_BATCH) break;
+      end = stepEnd;
+    }
+    return end;
   }
 
   /** Publishes in requests of at most PUBLISH_CHUNK_BYTES (a broker refuses requests over its message.max.bytes). */

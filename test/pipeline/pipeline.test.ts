@@ -315,6 +315,47 @@ describe('pipeline with evaluation on worker threads', () => {
     await refs.stop();
   });
 
+  it('writes the reports one step made together, never the first alone while a later one is still evaluated', async () => {
+    const store = await harness.open();
+    await prepareDemo(store, FIXTURES);
+    const refs = await ActiveReferences.open(store, { pollMs: 60_000 });
+    const source = new ListSource();
+    const commits: Checkpoint[] = [];
+    source.commit = async (c) => {
+      commits.push(...c);
+    };
+    const inline = new InlineEvaluator();
+    const gates = new Map<number, () => void>();
+    let open = false;
+    const gated: Evaluator = {
+      evaluate: (r) => (open ? inline.evaluate(r) : new Promise((resolve) => gates.set(r.due.key.start, () => resolve(inline.evaluate(r))))),
+      close: async () => undefined,
+    };
+    // The watermark trails by 10 minutes, so that one record can close two windows at once.
+    const base = settings();
+    const lagging: ModelSettings = { ...base, window: { ...base.window, watermarkDelayMs: 10 * MIN } };
+    const pipeline = pipelineFor(store, source, refs, DEMO_MODEL, { evaluator: gated, commitIntervalMs: 0, modelSettings: lagging });
+    await source.start(pipeline);
+    const rec = (ts: number) => JSON.stringify({ model: DEMO_MODEL, ts, features: { temp_c: 80, pressure_bar: 6 } });
+    // Offsets 1-2 in the first window, 3-4 in the second; offset 5 closes both in one step.
+    await source.send([rec(START), rec(START + MIN), rec(START + 5 * MIN), rec(START + 6 * MIN)]);
+    await source.send([rec(START + 21 * MIN)]);
+    for (let i = 0; i < 50 && gates.size < 2; i++) await new Promise((r) => setTimeout(r, 10));
+    expect([...gates.keys()]).toEqual([START, START + 5 * MIN]);
+    gates.get(START)!(); // the first is evaluated, the second is not
+    await new Promise((r) => setTimeout(r, 100));
+    await source.send([rec(START + 22 * MIN)]); // a batch, and so a commit, in between
+    const windows = () => store.listWindows({ model: DEMO_MODEL, from: START - MIN, to: START + 3600_000 });
+    expect(await windows()).toEqual([]);
+    expect(commits.length).toBeGreaterThan(0);
+    expect(commits.every((c) => c.offset <= 1n)).toBe(true);
+    gates.get(START + 5 * MIN)!();
+    open = true;
+    await pipeline.flush();
+    expect((await windows()).map((w) => (w.key.start - START) / MIN)).toEqual([0, 5, 20]);
+    await refs.stop();
+  });
+
   it('stops on a failed evaluation, with the failure reported and the rows of the window not committed', async () => {
     const store = await harness.open();
     await prepareDemo(store, FIXTURES);

@@ -27,7 +27,7 @@ port.on('message', (m: ToWorker) => {
     if (m.referenceId !== null && !reference) throw new Error(`reference ${m.referenceId} was not sent to this worker`);
     // evaluateWindow reads only the window's table; the rest of the window stays with the pipeline.
     const due = { table: m.table } as DueWindow;
-    const { due: _due, reference: _reference, ...result } = evaluateWindow(due, reference, m.settings, m.now, m.prediction);
+    const { due: _due, reference: _reference, ...result } = evaluateWindow(due, reference, m.settings, Date.now(), m.prediction);
     port.postMessage({ type: 'done', job: m.job, result } satisfies FromWorker);
   } catch (e) {
     const error = e instanceof Error ? e : new Error(String(e));

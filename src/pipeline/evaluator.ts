@@ -8,7 +8,7 @@
  * evaluation itself is the same function either way (`evaluateWindow`), so both give identical reports.
  */
 import { existsSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import type { Table } from '../core/table.js';
 import type { LoadedReference } from '../reference/lifecycle.js';
@@ -25,7 +25,10 @@ export interface EvaluationRequest {
 }
 
 export interface Evaluator {
-  /** The window's evaluation; `now()` is read when it finishes (its computedAt). */
+  /**
+   * The window's evaluation; its computedAt is the time the evaluation started. Never throws: every failure is a
+   * rejected promise.
+   */
   evaluate(request: EvaluationRequest): Promise<WindowEvaluation>;
   /** Stops the workers (pending evaluations are rejected). */
   close(): Promise<void>;
@@ -59,7 +62,6 @@ export type ToWorker =
       readonly referenceId: string | null;
       readonly settings: EvaluationSettings;
       readonly prediction: PredictionSettings | undefined;
-      readonly now: number;
     };
 
 /** The evaluation without what the main thread already holds (the window and the reference). */
@@ -69,22 +71,26 @@ export type FromWorker =
   | { readonly type: 'done'; readonly job: number; readonly result: EvaluationResult }
   | { readonly type: 'failed'; readonly job: number; readonly message: string; readonly stack?: string };
 
-interface Pending {
+interface Job {
+  readonly id: number;
   readonly request: EvaluationRequest;
   readonly resolve: (e: WindowEvaluation) => void;
   readonly reject: (e: Error) => void;
-  readonly worker: WorkerSlot;
 }
 
 interface WorkerSlot {
   readonly worker: Worker;
-  /** Reference snapshot ids this worker holds. */
+  /** Reference snapshot ids this worker holds, least recently used first. */
   readonly references: Set<string>;
+  /** Jobs sent to this worker and not answered yet. */
   busy: number;
 }
 
-/** References a worker keeps at most (one per model in the usual case; older ones are forgotten first). */
+/** References a worker keeps at most (one per model in the usual case; the least recently used go first). */
 const MAX_REFERENCES_PER_WORKER = 64;
+
+/** Jobs sent to one worker at a time; the rest wait here, uncopied (a flush of many windows stays bounded). */
+const MAX_JOBS_PER_WORKER = 2;
 
 /** The compiled worker script (next to this file; from the sources in tests, its built copy under dist/). */
 function workerScript(): URL {
@@ -94,98 +100,135 @@ function workerScript(): URL {
   if (built === here || !existsSync(built)) {
     throw new Error(`the evaluation worker is not built (${built}): run npm run build`);
   }
-  return new URL(`file://${built}`);
+  return pathToFileURL(built);
 }
 
 /**
  * A pool of worker threads. Each window goes to the worker with the fewest evaluations in flight (ties: the one
- * already holding its reference). A worker that dies fails its pending evaluations and the pool fails from then
- * on (the pipeline then stops like on a failed store write; nothing unwritten is committed).
+ * already holding its reference), at most MAX_JOBS_PER_WORKER at a time; the others wait in order. A worker that
+ * dies or sends a message that cannot be read fails every evaluation in flight or waiting, and the pool fails
+ * from then on (the pipeline then stops like on a failed store write; nothing unwritten is committed).
  */
 export class WorkerEvaluator implements Evaluator {
   private readonly slots: WorkerSlot[] = [];
-  private readonly pending = new Map<number, Pending>();
+  private readonly inFlight = new Map<number, { readonly job: Job; readonly slot: WorkerSlot }>();
+  private readonly waiting: Job[] = [];
   private nextJob = 1;
   private broken: Error | null = null;
   private closed = false;
 
-  constructor(
-    workers: number,
-    private readonly now: () => number = Date.now,
-  ) {
+  constructor(workers: number) {
     if (!Number.isInteger(workers) || workers < 1) throw new Error(`evaluation workers must be a positive integer, got ${workers}`);
     const script = workerScript();
-    for (let i = 0; i < workers; i++) {
-      const worker = new Worker(script);
-      const slot: WorkerSlot = { worker, references: new Set(), busy: 0 };
-      worker.on('message', (m: FromWorker) => this.onMessage(m));
-      worker.on('error', (e) => this.fail(new Error(`evaluation worker failed: ${e.message}`)));
-      worker.on('exit', (code) => {
-        if (!this.closed) this.fail(new Error(`evaluation worker exited with code ${code}`));
-      });
-      this.slots.push(slot);
+    try {
+      for (let i = 0; i < workers; i++) {
+        const worker = new Worker(script);
+        const slot: WorkerSlot = { worker, references: new Set(), busy: 0 };
+        worker.on('message', (m: FromWorker) => this.onMessage(slot, m));
+        worker.on('messageerror', (e) => this.fail(new Error(`evaluation worker sent a message that cannot be read: ${e.message}`)));
+        worker.on('error', (e) => this.fail(new Error(`evaluation worker failed: ${e.message}`)));
+        worker.on('exit', (code) => {
+          if (!this.closed) this.fail(new Error(`evaluation worker exited with code ${code}`));
+        });
+        this.slots.push(slot);
+      }
+    } catch (e) {
+      this.closed = true;
+      for (const s of this.slots) void s.worker.terminate();
+      throw e;
     }
   }
 
   evaluate(request: EvaluationRequest): Promise<WindowEvaluation> {
     if (this.broken) return Promise.reject(this.broken);
     if (this.closed) return Promise.reject(new Error('the evaluator is closed'));
-    const refId = request.reference?.snapshot.id ?? null;
-    let slot = this.slots[0]!;
-    for (const s of this.slots) {
-      if (s.busy < slot.busy || (s.busy === slot.busy && refId !== null && s.references.has(refId) && !slot.references.has(refId))) slot = s;
-    }
-    if (refId !== null && !slot.references.has(refId)) {
-      if (slot.references.size >= MAX_REFERENCES_PER_WORKER) {
-        const oldest = slot.references.values().next().value as string;
-        slot.references.delete(oldest);
-        slot.worker.postMessage({ type: 'forget', id: oldest } satisfies ToWorker);
-      }
-      slot.worker.postMessage({ type: 'reference', id: refId, reference: request.reference! } satisfies ToWorker);
-      slot.references.add(refId);
-    }
-    const job = this.nextJob++;
     return new Promise<WindowEvaluation>((resolve, reject) => {
-      this.pending.set(job, { request, resolve, reject, worker: slot });
-      slot.busy++;
-      slot.worker.postMessage({
-        type: 'evaluate',
-        job,
-        table: compactTable(request.due.table),
-        referenceId: refId,
-        settings: request.settings,
-        prediction: request.prediction,
-        now: this.now(),
-      } satisfies ToWorker);
+      this.waiting.push({ id: this.nextJob++, request, resolve, reject });
+      this.dispatch();
     });
   }
 
-  private onMessage(m: FromWorker): void {
-    const p = this.pending.get(m.job);
-    if (!p) return;
-    this.pending.delete(m.job);
-    p.worker.busy--;
+  /** Sends waiting jobs, oldest first, to workers with room. */
+  private dispatch(): void {
+    for (let guard = 0; guard < 1_000_000 && this.waiting.length > 0 && !this.broken && !this.closed; guard++) {
+      const refId = this.waiting[0]!.request.reference?.snapshot.id ?? null;
+      let slot: WorkerSlot | null = null;
+      for (const s of this.slots) {
+        if (s.busy >= MAX_JOBS_PER_WORKER) continue;
+        if (slot === null || s.busy < slot.busy || (s.busy === slot.busy && refId !== null && s.references.has(refId) && !slot.references.has(refId))) slot = s;
+      }
+      if (slot === null) return;
+      const job = this.waiting.shift()!;
+      try {
+        this.send(slot, job);
+      } catch (e) {
+        // A reference or a window that cannot be copied to the worker: this window fails, the pool goes on.
+        job.reject(e instanceof Error ? e : new Error(String(e)));
+      }
+    }
+  }
+
+  private send(slot: WorkerSlot, job: Job): void {
+    const { request } = job;
+    const refId = request.reference?.snapshot.id ?? null;
+    if (refId !== null) {
+      if (slot.references.has(refId)) {
+        // Most recently used last.
+        slot.references.delete(refId);
+        slot.references.add(refId);
+      } else {
+        if (slot.references.size >= MAX_REFERENCES_PER_WORKER) {
+          const oldest = slot.references.values().next().value as string;
+          slot.references.delete(oldest);
+          slot.worker.postMessage({ type: 'forget', id: oldest } satisfies ToWorker);
+        }
+        slot.worker.postMessage({ type: 'reference', id: refId, reference: request.reference! } satisfies ToWorker);
+        slot.references.add(refId);
+      }
+    }
+    slot.worker.postMessage({
+      type: 'evaluate',
+      job: job.id,
+      table: compactTable(request.due.table),
+      referenceId: refId,
+      settings: request.settings,
+      prediction: request.prediction,
+    } satisfies ToWorker);
+    this.inFlight.set(job.id, { job, slot });
+    slot.busy++;
+  }
+
+  private onMessage(slot: WorkerSlot, m: FromWorker): void {
+    const entry = this.inFlight.get(m.job);
+    if (!entry) return;
+    this.inFlight.delete(m.job);
+    slot.busy--;
+    const { job } = entry;
     if (m.type === 'failed') {
       const e = new Error(m.message);
       if (m.stack) e.stack = m.stack;
-      p.reject(e);
-      return;
+      job.reject(e);
+    } else {
+      job.resolve({ ...m.result, due: job.request.due, reference: job.request.reference ?? null });
     }
-    p.resolve({ ...m.result, due: p.request.due, reference: p.request.reference ?? null });
+    this.dispatch();
   }
 
   private fail(e: Error): void {
     if (this.broken) return;
     this.broken = e;
-    for (const p of this.pending.values()) p.reject(e);
-    this.pending.clear();
+    for (const { job } of this.inFlight.values()) job.reject(e);
+    this.inFlight.clear();
+    for (const job of this.waiting.splice(0)) job.reject(e);
   }
 
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    for (const p of this.pending.values()) p.reject(new Error('the evaluator is closed'));
-    this.pending.clear();
+    const e = new Error('the evaluator is closed');
+    for (const { job } of this.inFlight.values()) job.reject(e);
+    this.inFlight.clear();
+    for (const job of this.waiting.splice(0)) job.reject(e);
     await Promise.all(this.slots.map((s) => s.worker.terminate()));
   }
 }

@@ -74,7 +74,7 @@ export interface PipelineOptions {
   /** Windows waiting to be written before the source is paused. */
   readonly maxQueuedWindows?: number;
   /**
-   * Windows waiting for their evaluation at most (default 4): a batch that leaves more is not finished (the source
+   * Windows waiting for their evaluation at most (default 2): a batch that leaves more is not finished (the source
    * does not hand over the next one) until the evaluations catch up. When evaluation is slower than the input,
    * records then wait in the source rather than as closed windows in memory, which bounds the latency from a
    * window's close to its report without pausing (a pause drops what Kafka already fetched).
@@ -148,7 +148,8 @@ export class Pipeline implements SourceHandler {
   private readonly resolved = new Map<string, { referenceId: string | null; model: ResolvedModel | string }>();
   private readonly owned = new Set<PartitionId>();
   private readonly queue: Job[] = [];
-  private readonly pendingDead: Array<{ readonly letter: DeadLetter; readonly bytes: Uint8Array }> = [];
+  /** Dead letters not written yet (they leave once written), with the source offset each came from. */
+  private readonly pendingDead: Array<{ readonly letter: DeadLetter; readonly bytes: Uint8Array; readonly partition: PartitionId; readonly offset: bigint }> = [];
   private writer: Promise<void> | null = null;
   private paused = false;
   /** Windows handed to the evaluator and not evaluated yet, and batches waiting for that to drop. */
@@ -237,12 +238,14 @@ export class Pipeline implements SourceHandler {
     const entries: Array<{ record: StreamRecord; offset: bigint }> = [];
     const labels: Array<{ label: LabelRecord; offset: bigint }> = [];
     const dead: DeadLetterDraft[] = [];
+    /** The source offset of each dead letter (kept uncommitted until the letter is written). */
+    const deadOffsets: bigint[] = [];
     let bodyError: string | undefined;
     let sinceYield = 0;
     let lastYield = performance.now();
     // Messages that carried exactly one record (late records are dead-lettered with their original bytes).
     const single: boolean[] = [];
-    const decoder = batchDecoder(this.schemaOf, this.o.limits, now);
+    let decoder = batchDecoder(this.schemaOf, this.o.limits, now);
     for (const msg of batch.messages) {
       // Give the event loop a turn now and then: queued reports are written while a large batch decodes.
       if (sinceYield >= YIELD_CHECK_RECORDS) {
@@ -250,6 +253,8 @@ export class Pipeline implements SourceHandler {
         if (performance.now() - lastYield >= YIELD_AFTER_MS) {
           await new Promise<void>((resolve) => setImmediate(resolve));
           lastYield = performance.now();
+          // A reference may have changed meanwhile: the model plans are looked up again.
+          decoder = batchDecoder(this.schemaOf, this.o.limits, now);
         }
       }
       const decoded = decoder.decode(msg);
@@ -257,7 +262,10 @@ export class Pipeline implements SourceHandler {
       sinceYield += decoded.records.length + decoded.dead.length + decoded.labels.length;
       for (const record of decoded.records) entries.push({ record: withPrediction(record), offset: msg.offset });
       for (const label of decoded.labels) labels.push({ label, offset: msg.offset });
-      for (const d of decoded.dead) dead.push(d);
+      for (const d of decoded.dead) {
+        dead.push(d);
+        deadOffsets.push(msg.offset);
+      }
       if (decoded.bodyError !== undefined && batch.messages.length === 1) bodyError = decoded.bodyError;
     }
     if (this.captures.size > 0) this.feedCaptures(entries);
@@ -277,14 +285,15 @@ export class Pipeline implements SourceHandler {
           msg?.value ??
           new TextEncoder().encode(JSON.stringify({ model: l.record.model, ts: new Date(l.record.ts).toISOString(), segment: l.record.segment, features: l.record.features })),
       });
+      deadOffsets.push(l.offset);
     }
     due.push(...advance(this.state, this.windowOf, now));
     this.enqueue(due, now);
-    for (const d of dead) {
+    dead.forEach((d, i) => {
       const letter = toLetter(d, now);
-      this.pendingDead.push({ letter, bytes: d.payload });
+      this.pendingDead.push({ letter, bytes: d.payload, partition: batch.partition, offset: deadOffsets[i]! });
       this.emit({ type: 'dead_letter', letter });
-    }
+    });
     const accepted = entries.length - late.length + labels.length;
     this.stats.accepted += accepted;
     this.stats.rejected += dead.length;
@@ -403,8 +412,14 @@ export class Pipeline implements SourceHandler {
       const prediction = typeof m === 'string' ? undefined : m.settings.prediction;
       const request = { due: d, reference: this.o.reference(d.key.model), settings: settings.evaluation, prediction };
       const job: { -readonly [K in keyof Job]: Job[K] } = { due: d, dueAt: now, ready: Promise.resolve(), evaluation: null, error: null };
+      let evaluation: Promise<WindowEvaluation>;
+      try {
+        evaluation = this.evaluator.evaluate(request);
+      } catch (e) {
+        evaluation = Promise.reject(e instanceof Error ? e : new Error(String(e)));
+      }
       this.evaluating++;
-      job.ready = this.evaluator.evaluate(request).then(
+      job.ready = evaluation.then(
         (evaluation) => {
           job.evaluation = evaluation;
           this.evaluated();
@@ -438,7 +453,8 @@ export class Pipeline implements SourceHandler {
     try {
       while (this.queue.length > 0 || this.pendingDead.length > 0) {
         if (this.pendingDead.length > 0) {
-          const letters = this.pendingDead.splice(0, this.pendingDead.length);
+          // They stay in pendingDead (holding their offsets uncommitted) until written.
+          const letters = this.pendingDead.slice();
           await this.o.store.putDeadLetters(letters.map((l) => l.letter));
           if (this.o.publisher && this.o.topics.deadLetters) {
             await this.publishChunked(
@@ -457,6 +473,7 @@ export class Pipeline implements SourceHandler {
               })),
             );
           }
+          this.pendingDead.splice(0, letters.length);
         }
         if (this.queue.length === 0) continue;
         const ready = this.writable();
@@ -588,7 +605,12 @@ export class Pipeline implements SourceHandler {
     if (!force && now - this.lastCommit < (this.o.commitIntervalMs ?? 1000)) return;
     this.lastCommit = now;
     // Reports still queued keep their rows uncommitted, and the metadata says where a replay makes them again.
-    const cps = checkpoints(this.state, this.queue.map((job) => job.due));
+    const cps = checkpoints(this.state, this.queue.map((job) => job.due)).map((cp) => {
+      // Not past a dead letter still being written (a replay from here makes it again, with the same id).
+      let offset = cp.offset;
+      for (const d of this.pendingDead) if (d.partition === cp.partition && d.offset < offset) offset = d.offset;
+      return offset === cp.offset ? cp : { ...cp, offset };
+    });
     const mine = cps.filter((cp) => this.owned.has(cp.partition));
     if (mine.length === 0) return;
     await this.o.source.commit(mine);

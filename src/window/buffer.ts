@@ -113,7 +113,14 @@ export function appendRow(buf: RowBuffer, ts: number, values: Readonly<Record<st
   buf.ts[row] = ts;
   let writeRow = rowWriters.get(buf.columns);
   if (writeRow === undefined) {
-    writeRow = rowWriter(buf.columns);
+    // Windows restored from a snapshot have column lists of their own: one writer per set of names.
+    const signature = JSON.stringify(buf.columns.map((c) => c.name));
+    writeRow = writersByNames.get(signature);
+    if (writeRow === undefined) {
+      writeRow = rowWriter(buf.columns);
+      if (writersByNames.size >= MAX_CACHED_WRITERS) writersByNames.clear();
+      writersByNames.set(signature, writeRow);
+    }
     rowWriters.set(buf.columns, writeRow);
   }
   writeRow(buf, row, values, write);
@@ -124,6 +131,8 @@ type RowWriter = (buf: RowBuffer, row: number, values: Readonly<Record<string, F
 
 /** Compiled row writers, per column list (a model's columns are one array shared by all its windows). */
 const rowWriters = new WeakMap<ReadonlyArray<BufferColumnSpec>, RowWriter>();
+const writersByNames = new Map<string, RowWriter>();
+const MAX_CACHED_WRITERS = 1000;
 
 /**
  * Writes a row's values column by column. Up to MAX_COMPILED_COLUMNS columns the reads are compiled into one
@@ -133,20 +142,27 @@ const rowWriters = new WeakMap<ReadonlyArray<BufferColumnSpec>, RowWriter>();
  * `toString`, ...) is read only when the record itself has it, as in the generic loop.
  */
 function rowWriter(columns: ReadonlyArray<BufferColumnSpec>): RowWriter {
-  if (columns.length > MAX_COMPILED_COLUMNS) {
-    return (buf, row, values, put) => {
-      for (let i = 0; i < columns.length; i++) {
-        const name = columns[i]!.name;
-        put(buf, i, row, Object.hasOwn(values, name) ? (values[name] ?? null) : null);
-      }
-    };
-  }
+  if (columns.length > MAX_COMPILED_COLUMNS) return genericWriter(columns);
   const lines = columns.map((c, i) => {
     const key = JSON.stringify(c.name);
     const read = c.name in Object.prototype ? `(Object.hasOwn(v, ${key}) ? (v[${key}] ?? null) : null)` : `(v[${key}] ?? null)`;
     return `put(buf, ${i}, row, ${read});`;
   });
-  return new Function('buf', 'row', 'v', 'put', lines.join('\n')) as RowWriter;
+  try {
+    return new Function('buf', 'row', 'v', 'put', lines.join('\n')) as RowWriter;
+  } catch {
+    // Code generation disabled (--disallow-code-generation-from-strings).
+    return genericWriter(columns);
+  }
+}
+
+function genericWriter(columns: ReadonlyArray<BufferColumnSpec>): RowWriter {
+  return (buf, row, values, put) => {
+    for (let i = 0; i < columns.length; i++) {
+      const name = columns[i]!.name;
+      put(buf, i, row, Object.hasOwn(values, name) ? (values[name] ?? null) : null);
+    }
+  };
 }
 
 const MAX_COMPILED_COLUMNS = 1000;

@@ -356,6 +356,38 @@ describe('pipeline with evaluation on worker threads', () => {
     await refs.stop();
   });
 
+  it('does not commit past a dead letter until it is written', async () => {
+    const store = await harness.open();
+    await prepareDemo(store, FIXTURES);
+    const refs = await ActiveReferences.open(store, { pollMs: 60_000 });
+    const source = new ListSource();
+    const commits: Checkpoint[] = [];
+    source.commit = async (c) => {
+      commits.push(...c);
+    };
+    // The store's dead-letter write held until the test lets it go.
+    let release: () => void = () => undefined;
+    const held = new Promise<void>((r) => (release = r));
+    const putDeadLetters = store.putDeadLetters.bind(store);
+    store.putDeadLetters = async (letters) => {
+      await held;
+      return putDeadLetters(letters);
+    };
+    const pipeline = pipelineFor(store, source, refs, DEMO_MODEL, { commitIntervalMs: 0 });
+    await source.start(pipeline);
+    const rec = (ts: number) => JSON.stringify({ model: DEMO_MODEL, ts, features: { temp_c: 80, pressure_bar: 6 } });
+    // Offset 1 is bad JSON and no window holds anything back: only the unwritten dead letter keeps the commit there.
+    await source.send(['{"model": "press-qa", "ts": ']);
+    await source.send([rec(START)]);
+    expect(commits.length).toBeGreaterThan(0);
+    expect(commits.every((c) => c.offset <= 1n)).toBe(true);
+    release();
+    await pipeline.flush();
+    expect(commits.at(-1)!.offset).toBeGreaterThan(1n);
+    expect((await store.listDeadLetters({ model: '' })).map((d) => d.reasonCode)).toEqual(['bad_json']);
+    await refs.stop();
+  });
+
   it('stops on a failed evaluation, with the failure reported and the rows of the window not committed', async () => {
     const store = await harness.open();
     await prepareDemo(store, FIXTURES);

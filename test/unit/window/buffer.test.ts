@@ -1,3 +1,6 @@
+import { spawnSync } from 'node:child_process';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import type { Column } from '../../../src/core/table.js';
 import { appendRow, bufferTable, createBuffer, restoreBuffer, snapshotBuffer } from '../../../src/window/buffer.js';
@@ -43,6 +46,24 @@ describe('window row buffers', () => {
     expect(last.kind === 'number' && Array.from(last.values)).toEqual([1499, 3]);
     const first = t.columns[0]!;
     expect(first.kind === 'number' && Array.from(first.values)).toEqual([0, NaN]);
+  });
+
+  it('decodes and writes rows the same with code generation disabled (the compiled paths fall back)', () => {
+    const dist = pathToFileURL(join(import.meta.dirname, '..', '..', '..', 'dist', 'src')).href;
+    const script = `
+      const { decodeMessage } = await import('${dist}/pipeline/decode.js');
+      const { appendRow, bufferTable, createBuffer } = await import('${dist}/window/buffer.js');
+      const schema = { model: 'm', kind: 'telemetry', segmentBy: [], time: 'event', features: new Map([['a', 'numerical'], ['constructor', 'categorical']]) };
+      const msg = { partition: 'p', offset: 1n, value: new TextEncoder().encode(JSON.stringify({ model: 'm', ts: 1000, features: { a: 1.5, constructor: 'x' } })), format: 'json', receivedAt: 1000, origin: 'o' };
+      const d = decodeMessage(msg, () => schema, { maxRecordBytes: 1e6, maxFutureMs: 1e15, maxPastMs: 1e15 }, 1000);
+      const b = createBuffer([{ name: 'a', kind: 'number' }, { name: 'constructor', kind: 'category' }]);
+      appendRow(b, 1000, d.records[0].features);
+      const t = bufferTable(b, 'w');
+      console.log(JSON.stringify([d.records[0].features, Array.from(t.columns[0].values), t.columns[1].values]));
+    `;
+    const out = spawnSync(process.execPath, ['--disallow-code-generation-from-strings', '--input-type=module', '-e', script], { encoding: 'utf8' });
+    expect(out.stderr).toBe('');
+    expect(JSON.parse(out.stdout)).toEqual([{ a: 1.5, constructor: 'x' }, [1.5], ['x']]);
   });
 
   it('keeps a table taken earlier unchanged while rows are appended', () => {

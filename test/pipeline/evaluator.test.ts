@@ -1,0 +1,85 @@
+/**
+ * The worker pool on its own: real worker threads, a real reference (the demo's, from the embedded engine), windows
+ * of the demo's rows. Results must equal the same evaluation on this thread.
+ */
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { DEMO_MODEL, prepareDemo } from '../../src/app/demo-data.js';
+import { InlineEvaluator, WorkerEvaluator, type EvaluationRequest } from '../../src/pipeline/evaluator.js';
+import { ActiveReferences } from '../../src/reference/active.js';
+import type { DueWindow } from '../../src/window/engine.js';
+import { engineHarness } from '../reference/helpers.js';
+
+const FIXTURES = join(import.meta.dirname, '..', '..', 'fixtures', 'demo');
+const harness = engineHarness('evaluator');
+
+async function demoRequests(count: number): Promise<{ requests: EvaluationRequest[]; stop: () => Promise<void> }> {
+  const store = await harness.open();
+  const data = await prepareDemo(store, FIXTURES);
+  const refs = await ActiveReferences.open(store, { pollMs: 60_000 });
+  const reference = refs.get(DEMO_MODEL)!;
+  const rows = data.drifted.rowCount;
+  const requests = Array.from({ length: count }, (_, i): EvaluationRequest => {
+    // Window i: 100 rows of the drifted batch starting at row 7 i (overlapping, all different).
+    const from = (7 * i) % (rows - 100);
+    const table = {
+      ...data.drifted,
+      rowCount: 100,
+      columns: data.drifted.columns.map((c) => (c.kind === 'number' ? { ...c, values: c.values.subarray(from, from + 100) } : { ...c, values: c.values.slice(from, from + 100) })),
+    };
+    const due = { key: { model: DEMO_MODEL, segment: {}, start: i, end: i + 1 }, table, version: 100, final: true, cause: 'count', offsets: new Map(), step: { eventTime: 0, positions: new Map() }, route: '', count: true } as DueWindow;
+    return { due, reference, settings: { driftShare: 0.5, drift: {}, perFeature: new Map() }, prediction: undefined };
+  });
+  return { requests, stop: () => refs.stop() };
+}
+
+/** An evaluation without its clock reading. */
+function content(e: { computedAt: number }): unknown {
+  const { computedAt: _c, ...rest } = e;
+  return rest;
+}
+
+describe('WorkerEvaluator', () => {
+  it('evaluates many windows at once like this thread does, each with its own window and reference', async () => {
+    const { requests, stop } = await demoRequests(24);
+    const pool = new WorkerEvaluator(2);
+    try {
+      const inline = new InlineEvaluator();
+      const [onWorkers, here] = await Promise.all([Promise.all(requests.map((r) => pool.evaluate(r))), Promise.all(requests.map((r) => inline.evaluate(r)))]);
+      expect(onWorkers.map(content)).toEqual(here.map(content));
+      expect(onWorkers.every((e, i) => e.due === requests[i]!.due && e.reference === requests[i]!.reference)).toBe(true);
+      expect(new Set(onWorkers.map((e) => e.dataset.share)).size).toBeGreaterThan(1);
+    } finally {
+      await pool.close();
+      await stop();
+    }
+  });
+
+  it('fails one window whose reference cannot be sent, and goes on with the others', async () => {
+    const { requests, stop } = await demoRequests(2);
+    const pool = new WorkerEvaluator(1);
+    try {
+      const good = requests[0]!;
+      const reference = good.reference!;
+      const unsendable = { ...good, reference: { ...reference, snapshot: { ...reference.snapshot, id: 'ref-unsendable', hook: () => 1 } } } as EvaluationRequest;
+      await expect(pool.evaluate(unsendable)).rejects.toThrow(/could not be cloned/);
+      const after = await pool.evaluate(requests[1]!);
+      expect(after.columns.length).toBeGreaterThan(0);
+    } finally {
+      await pool.close();
+      await stop();
+    }
+  });
+
+  it('rejects what is in flight or waiting when closed, and everything after', async () => {
+    const { requests, stop } = await demoRequests(6);
+    const pool = new WorkerEvaluator(1);
+    const settled = Promise.allSettled(requests.map((r) => pool.evaluate(r)));
+    await pool.close();
+    const outcomes = await settled;
+    // Closed before any answer could arrive: two were in flight, four waiting.
+    expect(outcomes.map((o) => o.status)).toEqual(Array(6).fill('rejected'));
+    await expect(pool.evaluate(requests[0]!)).rejects.toThrow(/closed/);
+    await stop();
+  });
+});

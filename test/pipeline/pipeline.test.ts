@@ -205,6 +205,42 @@ describe('pipeline', () => {
   });
 });
 
+/** The demo's store and active reference, and a ListSource that records its commits. */
+async function demoWithCommits(): Promise<{ store: Store; refs: ActiveReferences; source: ListSource; commits: Checkpoint[] }> {
+  const store = await harness.open();
+  await prepareDemo(store, FIXTURES);
+  const refs = await ActiveReferences.open(store, { pollMs: 60_000 });
+  const source = new ListSource();
+  const commits: Checkpoint[] = [];
+  source.commit = async (c) => {
+    commits.push(...c);
+  };
+  return { store, refs, source, commits };
+}
+
+/**
+ * The real evaluation, each held back until the test lets it go: `gates` in the order asked, keyed by window
+ * start; after `openAll()` evaluations run at once.
+ */
+function gatedEvaluator(): { evaluator: Evaluator; gates: Map<number, () => void>; openAll: () => void } {
+  const inline = new InlineEvaluator();
+  const gates = new Map<number, () => void>();
+  let open = false;
+  return {
+    evaluator: {
+      evaluate: (r) => (open ? inline.evaluate(r) : new Promise((resolve) => gates.set(r.due.key.start, () => resolve(inline.evaluate(r))))),
+      close: async () => undefined,
+    },
+    gates,
+    openAll: () => (open = true),
+  };
+}
+
+/** A demo record with two features. */
+function demoRecord(ts: number): string {
+  return JSON.stringify({ model: DEMO_MODEL, ts, features: { temp_c: 80, pressure_bar: 6 } });
+}
+
 describe('pipeline with evaluation on worker threads', () => {
   /** Every stored result of every window of `model`, in window order (computedAt left out: it is a clock reading). */
   async function storedResults(store: Store, model: string): Promise<unknown[]> {
@@ -279,36 +315,25 @@ describe('pipeline with evaluation on worker threads', () => {
   });
 
   it('holds a batch until evaluations catch up when more windows than allowed wait for theirs', async () => {
-    const store = await harness.open();
-    await prepareDemo(store, FIXTURES);
-    const refs = await ActiveReferences.open(store, { pollMs: 60_000 });
-    const source = new ListSource();
-    // The real evaluation, held back until the test lets each one go.
-    const inline = new InlineEvaluator();
-    const gates: Array<() => void> = [];
-    let open = false;
-    const gated: Evaluator = {
-      evaluate: (r) => (open ? inline.evaluate(r) : new Promise((resolve) => gates.push(() => resolve(inline.evaluate(r))))),
-      close: async () => undefined,
-    };
-    const pipeline = pipelineFor(store, source, refs, DEMO_MODEL, { evaluator: gated, maxEvaluatingWindows: 1 });
+    const { store, refs, source } = await demoWithCommits();
+    const { evaluator, gates, openAll } = gatedEvaluator();
+    const pipeline = pipelineFor(store, source, refs, DEMO_MODEL, { evaluator, maxEvaluatingWindows: 1 });
     await source.start(pipeline);
-    const rec = (ts: number) => JSON.stringify({ model: DEMO_MODEL, ts, features: { temp_c: 80, pressure_bar: 6 } });
     // One batch with records of four windows: the first three close (the watermark passes their end).
     let done = false;
-    const batch = source.send([rec(START), rec(START + 5 * MIN), rec(START + 10 * MIN), rec(START + 15 * MIN)]).then(() => (done = true));
-    for (let i = 0; i < 50 && gates.length < 3; i++) await new Promise((r) => setTimeout(r, 10));
-    expect(gates).toHaveLength(3);
+    const batch = source.send([demoRecord(START), demoRecord(START + 5 * MIN), demoRecord(START + 10 * MIN), demoRecord(START + 15 * MIN)]).then(() => (done = true));
+    for (let i = 0; i < 50 && gates.size < 3; i++) await new Promise((r) => setTimeout(r, 10));
+    expect([...gates.keys()]).toEqual([START, START + 5 * MIN, START + 10 * MIN]);
     await new Promise((r) => setTimeout(r, 50));
     expect(done).toBe(false); // three wait, one is allowed
-    gates[0]!();
+    gates.get(START)!();
     await new Promise((r) => setTimeout(r, 50));
     expect(done).toBe(false); // two still wait
-    gates[1]!();
+    gates.get(START + 5 * MIN)!();
     await batch;
     expect(done).toBe(true);
-    gates[2]!();
-    open = true;
+    gates.get(START + 10 * MIN)!();
+    openAll();
     await pipeline.flush();
     const windows = await store.listWindows({ model: DEMO_MODEL, from: START - MIN, to: START + 3600_000 });
     expect(windows.map((w) => (w.key.start - START) / MIN)).toEqual([0, 5, 10, 15]);
@@ -316,55 +341,34 @@ describe('pipeline with evaluation on worker threads', () => {
   });
 
   it('writes the reports one step made together, never the first alone while a later one is still evaluated', async () => {
-    const store = await harness.open();
-    await prepareDemo(store, FIXTURES);
-    const refs = await ActiveReferences.open(store, { pollMs: 60_000 });
-    const source = new ListSource();
-    const commits: Checkpoint[] = [];
-    source.commit = async (c) => {
-      commits.push(...c);
-    };
-    const inline = new InlineEvaluator();
-    const gates = new Map<number, () => void>();
-    let open = false;
-    const gated: Evaluator = {
-      evaluate: (r) => (open ? inline.evaluate(r) : new Promise((resolve) => gates.set(r.due.key.start, () => resolve(inline.evaluate(r))))),
-      close: async () => undefined,
-    };
+    const { store, refs, source, commits } = await demoWithCommits();
+    const { evaluator, gates, openAll } = gatedEvaluator();
     // The watermark trails by 10 minutes, so that one record can close two windows at once.
     const base = settings();
     const lagging: ModelSettings = { ...base, window: { ...base.window, watermarkDelayMs: 10 * MIN } };
-    const pipeline = pipelineFor(store, source, refs, DEMO_MODEL, { evaluator: gated, commitIntervalMs: 0, modelSettings: lagging });
+    const pipeline = pipelineFor(store, source, refs, DEMO_MODEL, { evaluator, commitIntervalMs: 0, modelSettings: lagging });
     await source.start(pipeline);
-    const rec = (ts: number) => JSON.stringify({ model: DEMO_MODEL, ts, features: { temp_c: 80, pressure_bar: 6 } });
     // Offsets 1-2 in the first window, 3-4 in the second; offset 5 closes both in one step.
-    await source.send([rec(START), rec(START + MIN), rec(START + 5 * MIN), rec(START + 6 * MIN)]);
-    await source.send([rec(START + 21 * MIN)]);
+    await source.send([demoRecord(START), demoRecord(START + MIN), demoRecord(START + 5 * MIN), demoRecord(START + 6 * MIN)]);
+    await source.send([demoRecord(START + 21 * MIN)]);
     for (let i = 0; i < 50 && gates.size < 2; i++) await new Promise((r) => setTimeout(r, 10));
     expect([...gates.keys()]).toEqual([START, START + 5 * MIN]);
     gates.get(START)!(); // the first is evaluated, the second is not
     await new Promise((r) => setTimeout(r, 100));
-    await source.send([rec(START + 22 * MIN)]); // a batch, and so a commit, in between
+    await source.send([demoRecord(START + 22 * MIN)]); // a batch, and so a commit, in between
     const windows = () => store.listWindows({ model: DEMO_MODEL, from: START - MIN, to: START + 3600_000 });
     expect(await windows()).toEqual([]);
     expect(commits.length).toBeGreaterThan(0);
     expect(commits.every((c) => c.offset <= 1n)).toBe(true);
     gates.get(START + 5 * MIN)!();
-    open = true;
+    openAll();
     await pipeline.flush();
     expect((await windows()).map((w) => (w.key.start - START) / MIN)).toEqual([0, 5, 20]);
     await refs.stop();
   });
 
   it('does not commit past a dead letter until it is written', async () => {
-    const store = await harness.open();
-    await prepareDemo(store, FIXTURES);
-    const refs = await ActiveReferences.open(store, { pollMs: 60_000 });
-    const source = new ListSource();
-    const commits: Checkpoint[] = [];
-    source.commit = async (c) => {
-      commits.push(...c);
-    };
+    const { store, refs, source, commits } = await demoWithCommits();
     // The store's dead-letter write held until the test lets it go.
     let release: () => void = () => undefined;
     const held = new Promise<void>((r) => (release = r));
@@ -375,10 +379,9 @@ describe('pipeline with evaluation on worker threads', () => {
     };
     const pipeline = pipelineFor(store, source, refs, DEMO_MODEL, { commitIntervalMs: 0 });
     await source.start(pipeline);
-    const rec = (ts: number) => JSON.stringify({ model: DEMO_MODEL, ts, features: { temp_c: 80, pressure_bar: 6 } });
     // Offset 1 is bad JSON and no window holds anything back: only the unwritten dead letter keeps the commit there.
     await source.send(['{"model": "press-qa", "ts": ']);
-    await source.send([rec(START)]);
+    await source.send([demoRecord(START)]);
     expect(commits.length).toBeGreaterThan(0);
     expect(commits.every((c) => c.offset <= 1n)).toBe(true);
     release();
@@ -389,27 +392,19 @@ describe('pipeline with evaluation on worker threads', () => {
   });
 
   it('stops on a failed evaluation, with the failure reported and the rows of the window not committed', async () => {
-    const store = await harness.open();
-    await prepareDemo(store, FIXTURES);
-    const refs = await ActiveReferences.open(store, { pollMs: 60_000 });
-    const source = new ListSource();
-    const commits: Checkpoint[][] = [];
-    source.commit = async (c) => {
-      commits.push([...c]);
-    };
+    const { store, refs, source, commits } = await demoWithCommits();
     const failing: Evaluator = { evaluate: () => Promise.reject(new Error('out of memory in the evaluation')), close: async () => undefined };
     const events: PipelineEvent[] = [];
     const pipeline = pipelineFor(store, source, refs, DEMO_MODEL, { evaluator: failing, onEvent: (e) => events.push(e), commitIntervalMs: 0 });
     await source.start(pipeline);
-    const rec = (ts: number) => JSON.stringify({ model: DEMO_MODEL, ts, features: { temp_c: 80, pressure_bar: 6 } });
-    await source.send([rec(START + 1000), rec(START + 2000)]);
-    await source.send([rec(START + 6 * MIN)]).catch(() => undefined); // closes the first window
+    await source.send([demoRecord(START + 1000), demoRecord(START + 2000)]);
+    await source.send([demoRecord(START + 6 * MIN)]).catch(() => undefined); // closes the first window
     await expect(pipeline.flush()).rejects.toThrow(/evaluating window press-qa 2026-11-23T08:00:00.000Z failed: out of memory in the evaluation/);
     const error = events.find((e) => e.type === 'error');
     expect(error).toMatchObject({ where: 'write' });
     expect(await store.listWindows({ model: DEMO_MODEL, from: START - MIN, to: START + 3600_000 })).toEqual([]);
     // Nothing at or after the window's first row (offset 1) was ever committed.
-    expect(commits.flat().every((c) => c.offset <= 1n)).toBe(true);
+    expect(commits.every((c) => c.offset <= 1n)).toBe(true);
     await refs.stop();
   });
 });

@@ -85,23 +85,41 @@ export function detectOutliers(profile: ReferenceProfile, current: Table, option
   };
 }
 
-/** Counts the finite values `isOutlier` flags, keeping the first `maxExamples` row indices. O(n). */
-function countFlagged(
-  name: string,
-  values: Float64Array,
-  isOutlier: (v: number) => boolean,
-  maxExamples: number,
-): Omit<ColumnOutliers, 'status'> {
+/**
+ * How a value is flagged: outside [lower, upper] (IQR), or a z-score |v - mean| / std above `cut`, compared through
+ * the z-score itself as scipy's zscore would (precomputed bounds can differ in the last bit on the boundary).
+ */
+type OutlierTest =
+  | { readonly kind: 'outside'; readonly lower: number; readonly upper: number }
+  | { readonly kind: 'zscore'; readonly mean: number; readonly std: number; readonly cut: number };
+
+/**
+ * Counts the finite values the test flags, keeping the first `maxExamples` row indices. O(n). The test is a plain
+ * expression in one of two loops, not a callback per value (40 columns x 10 000 rows a window).
+ */
+function countFlagged(name: string, values: Float64Array, test: OutlierTest, maxExamples: number): Omit<ColumnOutliers, 'status'> {
   let rows = 0;
   let flagged = 0;
   const examples: number[] = [];
-  for (let i = 0; i < values.length; i++) {
-    const v = values[i]!;
-    if (!Number.isFinite(v)) continue;
-    rows++;
-    if (isOutlier(v)) {
-      flagged++;
-      if (examples.length < maxExamples) examples.push(i);
+  const note = (i: number): void => {
+    flagged++;
+    if (examples.length < maxExamples) examples.push(i);
+  };
+  if (test.kind === 'outside') {
+    const { lower, upper } = test;
+    for (let i = 0; i < values.length; i++) {
+      const v = values[i]!;
+      if (!Number.isFinite(v)) continue;
+      rows++;
+      if (v < lower || v > upper) note(i);
+    }
+  } else {
+    const { mean, std, cut } = test;
+    for (let i = 0; i < values.length; i++) {
+      const v = values[i]!;
+      if (!Number.isFinite(v)) continue;
+      rows++;
+      if (Math.abs(v - mean) / std > cut) note(i);
     }
   }
   return { column: name, rows, flagged, share: rows === 0 ? 0 : flagged / rows, flagged_rows: examples };
@@ -112,7 +130,7 @@ function iqrOutliers(ref: NumericalProfile, values: Float64Array, k: number, max
   const spread = ref.q3 - ref.q1;
   const lower = ref.q1 - k * spread;
   const upper = ref.q3 + k * spread;
-  const counted = countFlagged(ref.name, values, (v) => v < lower || v > upper, maxExamples);
+  const counted = countFlagged(ref.name, values, { kind: 'outside', lower, upper }, maxExamples);
   if (counted.rows === 0) return notScored(ref.name, 'the current data has no finite values in this column');
   return { ...counted, bounds: { lower, upper }, status: 'ok' };
 }
@@ -121,10 +139,8 @@ function zscoreOutliers(ref: NumericalProfile, values: Float64Array, cut: number
   if (ref.sorted.length === 0) return notScored(ref.name, 'the reference has no finite values');
   if (!(ref.std > 0)) return notScored(ref.name, 'the reference is constant (standard deviation 0): z-scores are undefined');
   const { mean, std } = ref;
-  // Compared through the z-score itself, as scipy's zscore would, not through precomputed bounds: the two can
-  // differ in the last bit for a value on the boundary.
   if (!Number.isFinite(std)) return notScored(ref.name, 'the reference standard deviation overflows a double');
-  const counted = countFlagged(ref.name, values, (v) => Math.abs(v - mean) / std > cut, maxExamples);
+  const counted = countFlagged(ref.name, values, { kind: 'zscore', mean, std, cut }, maxExamples);
   if (counted.rows === 0) return notScored(ref.name, 'the current data has no finite values in this column');
   return { ...counted, bounds: { lower: mean - cut * std, upper: mean + cut * std }, status: 'ok' };
 }

@@ -141,23 +141,18 @@ interface Plan {
  * (which a literal would take for the prototype) and very wide schemas use the property-by-property loop.
  */
 function featuresMaker(names: readonly string[]): (values: ReadonlyArray<FeatureValue>) => Record<string, FeatureValue> {
-  if (names.includes('__proto__') || names.length > MAX_LITERAL_FEATURES) {
-    return (values) => {
-      const features: Record<string, FeatureValue> = {};
-      for (let j = 0; j < names.length; j++) define(features, names[j]!, values[j]!);
-      return features;
-    };
-  }
+  const byProperty = (values: ReadonlyArray<FeatureValue>): Record<string, FeatureValue> => {
+    const features: Record<string, FeatureValue> = {};
+    for (let j = 0; j < names.length; j++) define(features, names[j]!, values[j]!);
+    return features;
+  };
+  if (names.includes('__proto__') || names.length > MAX_LITERAL_FEATURES) return byProperty;
   const body = `return { ${names.map((name, j) => `${JSON.stringify(name)}: v[${j}]`).join(', ')} };`;
   try {
     return new Function('v', body) as (values: ReadonlyArray<FeatureValue>) => Record<string, FeatureValue>;
   } catch {
     // Code generation disabled (--disallow-code-generation-from-strings): the same object, slower.
-    return (values) => {
-      const features: Record<string, FeatureValue> = {};
-      for (let j = 0; j < names.length; j++) features[names[j]!] = values[j]!;
-      return features;
-    };
+    return byProperty;
   }
 }
 

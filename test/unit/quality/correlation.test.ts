@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { maxAbsCorrelation, pearsonPairwiseComplete } from '../../../src/quality/correlation.js';
+import { maxAbsCorrelation, pairCorrelations, pearsonPairwiseComplete } from '../../../src/quality/correlation.js';
 import { mulberry32 } from '../../../bench/seeded-random.js';
 
 describe('maxAbsCorrelation', () => {
@@ -34,6 +34,28 @@ describe('maxAbsCorrelation', () => {
     c[20] = Number.POSITIVE_INFINITY;
     const features = [a, b, c, column(3000)];
     expect(maxAbsCorrelation(features)).toBe(reference(features));
+  });
+
+  it('gives every pair the bits of the pairwise computation: complete, incomplete, constant and shorter columns', () => {
+    const a = column(4000);
+    const features = Array.from({ length: 11 }, (_, k) => column(4000, k % 3 === 0 ? a : undefined));
+    features[4]![7] = Number.NaN;
+    features[8]![3999] = Number.NEGATIVE_INFINITY;
+    features[9] = new Float64Array(4000).fill(2.5);
+    features[10] = column(3000, a);
+    const pairs = pairCorrelations(features);
+    expect(pairs.length).toBe(55);
+    let checked = 0;
+    for (let i = 0; i < features.length; i++) {
+      for (let j = 0; j < i; j++) {
+        expect(Object.is(pairs[(i * (i - 1)) / 2 + j], pearsonPairwiseComplete(features[i]!, features[j]!))).toBe(true);
+        checked++;
+      }
+    }
+    expect(checked).toBe(55);
+    // The constant column's pairs are NaN, and the correlated ones are found.
+    expect(Number.isNaN(pairs[(9 * 8) / 2 + 0])).toBe(true);
+    expect(Math.abs(pairs[(3 * 2) / 2 + 0]!)).toBeGreaterThan(0.3);
   });
 
   it('is 0 with one feature and null with none', () => {

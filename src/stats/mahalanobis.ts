@@ -127,29 +127,83 @@ export interface MahalanobisScores {
 
 /**
  * Scores every complete row of `columns` (features in the model's order). Cost: O(n p^2).
+ *
+ * S+ is symmetric, so d2 = sum_a diff_a (P_aa diff_a + 2 sum_{b>a} P_ab diff_b): half the multiplications of the
+ * full quadratic form. Rows are scored four at a time, each with the same operations in the same order as alone
+ * (so the same bits), so that the four rows' sums do not wait on each other.
  */
 export function mahalanobisScores(model: MahalanobisModel, columns: ReadonlyArray<Float64Array>): MahalanobisScores {
   const p = model.dim;
   const rows = completeRows(columns);
   const d2 = new Float64Array(rows.length);
-  const diff = new Float64Array(p);
   const prec = model.precision;
-  for (let k = 0; k < rows.length; k++) {
-    const r = rows[k]!;
-    for (let j = 0; j < p; j++) diff[j] = columns[j]![r]! - model.mean[j]!;
-    // S+ is symmetric: d2 = sum_a diff_a (P_aa diff_a + 2 sum_{b>a} P_ab diff_b), half the multiplications of
-    // the full quadratic form.
-    let total = 0;
+  const mean = model.mean;
+  // diff of lane l (0-3) for feature j at 4 j + l.
+  const diff = new Float64Array(4 * p);
+  let k = 0;
+  for (; k + 4 <= rows.length; k += 4) {
+    const r0 = rows[k]!;
+    const r1 = rows[k + 1]!;
+    const r2 = rows[k + 2]!;
+    const r3 = rows[k + 3]!;
+    for (let j = 0; j < p; j++) {
+      const col = columns[j]!;
+      const m = mean[j]!;
+      diff[4 * j] = col[r0]! - m;
+      diff[4 * j + 1] = col[r1]! - m;
+      diff[4 * j + 2] = col[r2]! - m;
+      diff[4 * j + 3] = col[r3]! - m;
+    }
+    let t0 = 0;
+    let t1 = 0;
+    let t2 = 0;
+    let t3 = 0;
     for (let a = 0; a < p; a++) {
       const off = a * p;
-      const da = diff[a]!;
-      let y = 0;
-      for (let b = a + 1; b < p; b++) y += prec[off + b]! * diff[b]!;
-      total += da * (prec[off + a]! * da + 2 * y);
+      let y0 = 0;
+      let y1 = 0;
+      let y2 = 0;
+      let y3 = 0;
+      for (let b = a + 1; b < p; b++) {
+        const c = prec[off + b]!;
+        y0 += c * diff[4 * b]!;
+        y1 += c * diff[4 * b + 1]!;
+        y2 += c * diff[4 * b + 2]!;
+        y3 += c * diff[4 * b + 3]!;
+      }
+      const paa = prec[off + a]!;
+      const d0 = diff[4 * a]!;
+      const d1 = diff[4 * a + 1]!;
+      const d2a = diff[4 * a + 2]!;
+      const d3 = diff[4 * a + 3]!;
+      t0 += d0 * (paa * d0 + 2 * y0);
+      t1 += d1 * (paa * d1 + 2 * y1);
+      t2 += d2a * (paa * d2a + 2 * y2);
+      t3 += d3 * (paa * d3 + 2 * y3);
     }
-    d2[k] = total;
+    d2[k] = t0;
+    d2[k + 1] = t1;
+    d2[k + 2] = t2;
+    d2[k + 3] = t3;
   }
+  for (; k < rows.length; k++) d2[k] = quadraticForm(model, columns, rows[k]!, diff);
   return { rows, d2 };
+}
+
+/** d2 of one row, in the order `mahalanobisScores` keeps for every row; `diff` is scratch of at least p. */
+function quadraticForm(model: MahalanobisModel, columns: ReadonlyArray<Float64Array>, row: number, diff: Float64Array): number {
+  const p = model.dim;
+  const prec = model.precision;
+  for (let j = 0; j < p; j++) diff[j] = columns[j]![row]! - model.mean[j]!;
+  let total = 0;
+  for (let a = 0; a < p; a++) {
+    const off = a * p;
+    const da = diff[a]!;
+    let y = 0;
+    for (let b = a + 1; b < p; b++) y += prec[off + b]! * diff[b]!;
+    total += da * (prec[off + a]! * da + 2 * y);
+  }
+  return total;
 }
 
 /** Per-feature shares of d2 for one row: `(x - mu)_j (S+ (x - mu))_j`, summing to d2. O(p^2). */

@@ -81,20 +81,47 @@ function bucketSort(source: Float64Array, count: number, min: number, max: numbe
     return range === 0 ? out : radixSortInPlace(out);
   }
   const last = count - 1;
-  const starts = new Uint32Array(count + 1);
-  for (let i = 0; i < source.length; i++) {
+  const n = source.length;
+  // Each value's bucket, computed once for the count and the scatter (-1 for a value dropped).
+  const bucket = new Int32Array(n);
+  const starts = new Int32Array(count + 1);
+  for (let i = 0; i < n; i++) {
     const v = source[i]!;
-    if (v - v !== 0) continue;
-    const b = Math.floor((v - min) * scale);
-    starts[(b > last ? last : b) + 1]!++;
+    if (v - v !== 0) {
+      bucket[i] = -1;
+      continue;
+    }
+    // (v - min) * scale is in [0, count]: truncation is floor there, and cheaper than Math.floor.
+    let b = ((v - min) * scale) | 0;
+    if (b > last) b = last;
+    bucket[i] = b;
+    starts[b + 1]!++;
   }
-  for (let b = 0; b < count; b++) starts[b + 1]! += starts[b]!;
+  let largest = 0;
+  for (let b = 0; b < count; b++) {
+    const size = starts[b + 1]!;
+    if (size > largest) largest = size;
+    starts[b + 1] = size + starts[b]!;
+  }
   const fill = starts.slice(0, count);
-  for (let i = 0; i < source.length; i++) {
-    const v = source[i]!;
-    if (v - v !== 0) continue;
-    const b = Math.floor((v - min) * scale);
-    out[fill[b > last ? last : b]!++] = v;
+  for (let i = 0; i < n; i++) {
+    const b = bucket[i]!;
+    if (b >= 0) out[fill[b]!++] = source[i]!;
+  }
+  if (largest <= INSERTION_MAX) {
+    // Values are out of order only within their bucket: one insertion pass over the whole array finishes it, in
+    // about as many moves as the buckets' own sorts would take, without a loop over the buckets.
+    for (let i = 1; i < count; i++) {
+      const v = out[i]!;
+      let j = i - 1;
+      if (!(out[j]! > v)) continue;
+      do {
+        out[j + 1] = out[j]!;
+        j--;
+      } while (j >= 0 && out[j]! > v);
+      out[j + 1] = v;
+    }
+    return out;
   }
   for (let b = 0; b < count; b++) {
     const lo = starts[b]!;

@@ -22,6 +22,20 @@ describe('sorting doubles (bucket sort with insertion and radix finishing)', () 
     }
   });
 
+  it('sorts evenly spread data, where every bucket is small and one insertion pass finishes the array', () => {
+    const rand = mulberry32(9);
+    const n = 10_000;
+    const uniform = Float64Array.from({ length: n }, () => Math.round(rand() * 1e7) / 1e5);
+    // Sums of uniforms: bell-shaped, with the buckets in the tails nearly empty and ties from the rounding.
+    const bell = Float64Array.from({ length: n }, () => Math.round((rand() + rand() + rand() - 1.5) * 1e3) / 1e3);
+    for (const a of [uniform, bell]) {
+      const expected = Float64Array.from(a).sort();
+      const got = sortedFinite(a);
+      expect(got.length).toBe(n);
+      for (let i = 0; i < n; i++) if (got[i] !== expected[i]) expect.fail(`index ${i}: ${got[i]} vs ${expected[i]}`);
+    }
+  });
+
   it('sorts clustered and heavy-tailed data (large buckets go to the radix sort)', () => {
     const rand = mulberry32(7);
     const n = 50_000;

@@ -105,9 +105,10 @@ export async function startService(o: ServiceOptions): Promise<Service> {
       const outputs = [kafka.topics.driftEvents, kafka.topics.deadLetters].filter((t): t is string => t !== null);
       if (outputs.length > 0) {
         await ensureTopics(kafka.brokers, outputs.map((topic) => ({ topic, partitions: 1 })), client);
-        publisher = createKafkaPublisher(client);
-        const p = publisher;
+        const p = createKafkaPublisher(client);
+        publisher = p;
         cleanup.push(() => p.close());
+        await p.connect();
       }
       const topics: KafkaSourceOptions['topics'] = [
         ...kafka.topics.telemetry.map((topic) => ({ topic, kind: 'telemetry' as const })),

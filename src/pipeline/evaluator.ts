@@ -30,8 +30,21 @@ export interface Evaluator {
    * rejected promise.
    */
   evaluate(request: EvaluationRequest): Promise<WindowEvaluation>;
+  /**
+   * A model's reference, as soon as the pipeline knows it (its first record), before any of its windows closes:
+   * a worker pool copies it to every worker now, and each worker evaluates a slice of it once, so that the first
+   * window waits neither for the copy nor for the compiler. Best effort: never throws; a reference that cannot be
+   * copied fails its first window instead, as it would without this.
+   */
+  prepare(request: PrepareRequest): void;
   /** Stops the workers (pending evaluations are rejected). */
   close(): Promise<void>;
+}
+
+export interface PrepareRequest {
+  readonly reference: LoadedReference;
+  readonly settings: EvaluationSettings;
+  readonly prediction: PredictionSettings | undefined;
 }
 
 /** Evaluates on the calling thread (tests, and `evaluation_workers: 0`). */
@@ -46,14 +59,36 @@ export class InlineEvaluator implements Evaluator {
     }
   }
 
+  /** Nothing to copy on this thread; warming up here would only delay the records. */
+  prepare(): void {}
+
   close(): Promise<void> {
     return Promise.resolve();
   }
 }
 
+/** Rows of the reference a worker evaluates once to warm up (enough for the compiler to optimise the kernels). */
+export const WARM_UP_ROWS = 1000;
+
+/** The first `rows` rows of a table (views, not copies). */
+export function headTable(t: Table, rows: number): Table {
+  const n = Math.min(rows, t.rowCount);
+  return {
+    source: `${t.source} (first ${n} rows)`,
+    rowCount: n,
+    columns: t.columns.map((c) => (c.kind === 'number' ? { ...c, values: c.values.subarray(0, n) } : { ...c, values: c.values.slice(0, n) })),
+  };
+}
+
 /** What the main thread sends a worker. */
 export type ToWorker =
-  | { readonly type: 'reference'; readonly id: string; readonly reference: LoadedReference }
+  | {
+      readonly type: 'reference';
+      readonly id: string;
+      readonly reference: LoadedReference;
+      /** Evaluate the reference's first rows once with these settings, results dropped (a warm-up). */
+      readonly warmUp?: { readonly settings: EvaluationSettings; readonly prediction: PredictionSettings | undefined };
+    }
   | { readonly type: 'forget'; readonly id: string }
   | {
       readonly type: 'evaluate';
@@ -168,6 +203,31 @@ export class WorkerEvaluator implements Evaluator {
     }
   }
 
+  prepare(request: PrepareRequest): void {
+    if (this.broken || this.closed) return;
+    for (const slot of this.slots) {
+      if (slot.references.has(request.reference.snapshot.id)) continue;
+      try {
+        this.sendReference(slot, request.reference, { settings: request.settings, prediction: request.prediction });
+      } catch {
+        // Not copyable: the first window against it fails with the reason (see send).
+        return;
+      }
+    }
+  }
+
+  /** Copies a reference to a worker (dropping its least recently used one past the bound). */
+  private sendReference(slot: WorkerSlot, reference: LoadedReference, warmUp?: Extract<ToWorker, { type: 'reference' }>['warmUp']): void {
+    const id = reference.snapshot.id;
+    if (slot.references.size >= MAX_REFERENCES_PER_WORKER) {
+      const oldest = slot.references.values().next().value as string;
+      slot.references.delete(oldest);
+      slot.worker.postMessage({ type: 'forget', id: oldest } satisfies ToWorker);
+    }
+    slot.worker.postMessage({ type: 'reference', id, reference, ...(warmUp ? { warmUp } : {}) } satisfies ToWorker);
+    slot.references.add(id);
+  }
+
   private send(slot: WorkerSlot, job: Job): void {
     const { request } = job;
     const refId = request.reference?.snapshot.id ?? null;
@@ -177,13 +237,7 @@ export class WorkerEvaluator implements Evaluator {
         slot.references.delete(refId);
         slot.references.add(refId);
       } else {
-        if (slot.references.size >= MAX_REFERENCES_PER_WORKER) {
-          const oldest = slot.references.values().next().value as string;
-          slot.references.delete(oldest);
-          slot.worker.postMessage({ type: 'forget', id: oldest } satisfies ToWorker);
-        }
-        slot.worker.postMessage({ type: 'reference', id: refId, reference: request.reference! } satisfies ToWorker);
-        slot.references.add(refId);
+        this.sendReference(slot, request.reference!);
       }
     }
     slot.worker.postMessage({

@@ -186,6 +186,8 @@ export class Pipeline implements SourceHandler {
     else if (ref) model = resolveModel(name, { ...this.o.defaults, kind: 'telemetry', segmentBy: [], features: null }, ref);
     else model = `unknown model "${name}": it is not configured and has no active reference`;
     this.resolved.set(name, { referenceId: refId, model });
+    // The evaluator gets the reference now, while the model's first window fills.
+    if (ref && typeof model !== 'string') this.evaluator.prepare({ reference: ref, settings: model.settings.evaluation, prediction: model.settings.prediction });
     return model;
   }
 

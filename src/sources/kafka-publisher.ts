@@ -14,7 +14,15 @@ import { kafkaClientConfig, type KafkaClientOptions } from './kafka.js';
 
 export type KafkaPublisherOptions = KafkaClientOptions;
 
-export function createKafkaPublisher(options: KafkaPublisherOptions): Publisher {
+export interface KafkaPublisher extends Publisher {
+  /**
+   * Connects now (the producer's connection and its idempotent producer id) instead of at the first publish, so
+   * the first drift event does not wait for it and a broker that refuses the producer is reported at start.
+   */
+  connect(): Promise<void>;
+}
+
+export function createKafkaPublisher(options: KafkaPublisherOptions): KafkaPublisher {
   const kafka = new Kafka(kafkaClientConfig(options));
   const producer: Producer = kafka.producer({
     idempotent: true,
@@ -49,6 +57,11 @@ export function createKafkaPublisher(options: KafkaPublisherOptions): Publisher 
 
   return {
     description: `kafka:${options.brokers.join(',')}`,
+
+    connect(): Promise<void> {
+      if (closing) return Promise.reject(new Error('kafka publisher: closed'));
+      return connect();
+    },
 
     publish(topic: string, messages: ReadonlyArray<OutgoingMessage>): Promise<void> {
       if (closing) return Promise.reject(new Error('kafka publisher: closed'));

@@ -68,6 +68,9 @@ describe('kafka publisher', () => {
     await ensureTopics([brokers], [{ topic, partitions: 3 }], { clientId: 'pub-test' });
     const publisher = createKafkaPublisher({ brokers: [brokers], clientId: 'pub-test', log: () => undefined });
     expect(publisher.description).toBe(`kafka:${brokers}`);
+    // Connecting ahead of the first publish, twice, is one connection.
+    await publisher.connect();
+    await publisher.connect();
     const bytes = new Uint8Array([0, 1, 2, 250, 255]);
     await publisher.publish(topic, [
       { key: 'model-a', value: '{"drift":0.1}', headers: { 'content-type': 'application/json', 'driftwatch-event': 'drift' } },
@@ -99,6 +102,7 @@ describe('kafka publisher', () => {
     await publisher.close();
     await publisher.close();
     await expect(publisher.publish(topic, [{ key: 'k', value: 'v' }])).rejects.toThrow(/closed/);
+    await expect(publisher.connect()).rejects.toThrow(/closed/);
   });
 
   it('concurrent publish calls all land, each exactly once', async () => {

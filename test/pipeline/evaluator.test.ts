@@ -3,7 +3,8 @@
  * of the demo's rows. Results must equal the same evaluation on this thread.
  */
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { Worker } from 'node:worker_threads';
+import { describe, expect, it, vi } from 'vitest';
 import { DEMO_MODEL, prepareDemo } from '../../src/app/demo-data.js';
 import { InlineEvaluator, WorkerEvaluator, type EvaluationRequest } from '../../src/pipeline/evaluator.js';
 import { ActiveReferences } from '../../src/reference/active.js';
@@ -49,6 +50,46 @@ describe('WorkerEvaluator', () => {
       expect(onWorkers.map(content)).toEqual(here.map(content));
       expect(onWorkers.every((e, i) => e.due === requests[i]!.due && e.reference === requests[i]!.reference)).toBe(true);
       expect(new Set(onWorkers.map((e) => e.dataset.share)).size).toBeGreaterThan(1);
+    } finally {
+      await pool.close();
+      await stop();
+    }
+  });
+
+  it('copies a prepared reference to every worker once, before any window, and evaluates as this thread does', async () => {
+    const { requests, stop } = await demoRequests(6);
+    const pool = new WorkerEvaluator(2);
+    const posted = vi.spyOn(Worker.prototype, 'postMessage');
+    try {
+      const { reference, settings, prediction } = requests[0]!;
+      pool.prepare({ reference: reference!, settings, prediction });
+      const sent = (): Array<{ type: string; warmUp?: unknown }> => posted.mock.calls.map((c) => c[0] as { type: string; warmUp?: unknown });
+      expect(sent().map((m) => m.type)).toEqual(['reference', 'reference']);
+      expect(sent().every((m) => m.warmUp !== undefined)).toBe(true);
+      pool.prepare({ reference: reference!, settings, prediction });
+      expect(sent().length).toBe(2);
+      const inline = new InlineEvaluator();
+      const [onWorkers, here] = await Promise.all([Promise.all(requests.map((r) => pool.evaluate(r))), Promise.all(requests.map((r) => inline.evaluate(r)))]);
+      expect(onWorkers.map(content)).toEqual(here.map(content));
+      // The windows went without their reference: it was there already.
+      expect(sent().filter((m) => m.type === 'reference').length).toBe(2);
+      expect(sent().filter((m) => m.type === 'evaluate').length).toBe(6);
+    } finally {
+      posted.mockRestore();
+      await pool.close();
+      await stop();
+    }
+  });
+
+  it('prepares an uncopyable reference without throwing; its window then fails with the reason', async () => {
+    const { requests, stop } = await demoRequests(1);
+    const pool = new WorkerEvaluator(1);
+    try {
+      const good = requests[0]!;
+      const reference = { ...good.reference!, snapshot: { ...good.reference!.snapshot, id: 'ref-unsendable', hook: () => 1 } } as NonNullable<EvaluationRequest['reference']>;
+      expect(() => pool.prepare({ reference, settings: good.settings, prediction: undefined })).not.toThrow();
+      await expect(pool.evaluate({ ...good, reference })).rejects.toThrow(/could not be cloned/);
+      expect((await pool.evaluate(good)).columns.length).toBeGreaterThan(0);
     } finally {
       await pool.close();
       await stop();

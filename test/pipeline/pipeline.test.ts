@@ -229,6 +229,7 @@ function gatedEvaluator(): { evaluator: Evaluator; gates: Map<number, () => void
   return {
     evaluator: {
       evaluate: (r) => (open ? inline.evaluate(r) : new Promise((resolve) => gates.set(r.due.key.start, () => resolve(inline.evaluate(r))))),
+      prepare: () => undefined,
       close: async () => undefined,
     },
     gates,
@@ -393,7 +394,7 @@ describe('pipeline with evaluation on worker threads', () => {
 
   it('stops on a failed evaluation, with the failure reported and the rows of the window not committed', async () => {
     const { store, refs, source, commits } = await demoWithCommits();
-    const failing: Evaluator = { evaluate: () => Promise.reject(new Error('out of memory in the evaluation')), close: async () => undefined };
+    const failing: Evaluator = { evaluate: () => Promise.reject(new Error('out of memory in the evaluation')), prepare: () => undefined, close: async () => undefined };
     const events: PipelineEvent[] = [];
     const pipeline = pipelineFor(store, source, refs, DEMO_MODEL, { evaluator: failing, onEvent: (e) => events.push(e), commitIntervalMs: 0 });
     await source.start(pipeline);

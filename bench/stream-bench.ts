@@ -852,10 +852,11 @@ async function driftwatchPhase(): Promise<RunResult> {
     METHOD_NAMES,
     process.cwd(),
   );
-  // Diagnostics only: the store's putWindows, timed. The pipeline's writer is sequential (the queued reports written
-  // together, then their drift events published together, then the next batch) and reports windows in queue order,
-  // so the i-th window written belongs to the i-th 'window' event, and publish = event - end of its write; the rest
-  // of the latency is evaluation and waiting in the write queue.
+  // Diagnostics only: the store's putWindows, timed. The pipeline's writer stores steps in queue order and publishes
+  // each step's drift events after its store write (while the next step is stored), and reports windows in queue
+  // order, so the i-th window written belongs to the i-th 'window' event, and publish = event - end of its write
+  // (waiting for the previous step's publish included); the rest of the latency is evaluation and waiting for the
+  // store.
   const writes: Array<{ start: number; end: number; batch: number }> = [];
   const putWindows = ClickHouseStore.prototype.putWindows;
   ClickHouseStore.prototype.putWindows = async function timedPutWindows(this: InstanceType<typeof ClickHouseStore>, records) {

@@ -151,6 +151,8 @@ export class Pipeline implements SourceHandler {
   /** Dead letters not written yet (they leave once written), with the source offset each came from. */
   private readonly pendingDead: Array<{ readonly letter: DeadLetter; readonly bytes: Uint8Array; readonly partition: PartitionId; readonly offset: bigint }> = [];
   private writer: Promise<void> | null = null;
+  /** Reports at the head of the queue already in the store, their drift events not yet acknowledged. */
+  private stored = 0;
   private paused = false;
   /** Windows handed to the evaluator and not evaluated yet, and batches waiting for that to drop. */
   private evaluating = 0;
@@ -439,6 +441,9 @@ export class Pipeline implements SourceHandler {
     if (this.writer) return;
     this.writer = this.write().finally(() => {
       this.writer = null;
+      // A batch may have queued reports after the writer's last look and before this ran (its kick found the
+      // writer still set): start again for them.
+      if (!this.fatal && (this.queue.length > this.stored || this.pendingDead.length > 0)) this.kick();
     });
   }
 
@@ -451,74 +456,108 @@ export class Pipeline implements SourceHandler {
     }
   }
 
+  /**
+   * Two stages, in queue order: a step's reports are stored (with their alerts' outbox rows), then its drift events
+   * are published, and that publish runs while the next step is stored. At most one step is between the stages. A
+   * report leaves the queue once its event is acknowledged, so a commit never passes a report whose event is not.
+   */
   private async write(): Promise<void> {
+    let publishing: Promise<void> | null = null;
     try {
-      while (this.queue.length > 0 || this.pendingDead.length > 0) {
-        if (this.pendingDead.length > 0) {
-          // They stay in pendingDead (holding their offsets uncommitted) until written.
-          const letters = this.pendingDead.slice();
-          await this.o.store.putDeadLetters(letters.map((l) => l.letter));
-          if (this.o.publisher && this.o.topics.deadLetters) {
-            await this.publishChunked(
-              this.o.topics.deadLetters,
-              letters.map(({ letter: l, bytes }) => ({
-                key: l.model,
-                // A payload too large for one Kafka message is cut (the store keeps it whole), and says so.
-                value: bytes.length > MAX_DEAD_LETTER_BYTES ? bytes.subarray(0, MAX_DEAD_LETTER_BYTES) : bytes,
-                headers: {
-                  'driftwatch-reason-code': l.reasonCode,
-                  'driftwatch-reason': l.reason,
-                  'driftwatch-origin': l.source,
-                  'driftwatch-id': l.id,
-                  ...(bytes.length > MAX_DEAD_LETTER_BYTES ? { 'driftwatch-truncated': String(bytes.length) } : {}),
-                },
-              })),
-            );
+      for (let round = 0; round < 1_000_000; round++) {
+        while (this.queue.length > this.stored || this.pendingDead.length > 0) {
+          if (this.pendingDead.length > 0) await this.writeDeadLetters();
+          if (this.queue.length === this.stored) continue;
+          const ready = this.writable();
+          if (typeof ready !== 'number') {
+            await ready;
+            continue;
           }
-          this.pendingDead.splice(0, letters.length);
+          const jobs = this.queue.slice(this.stored, this.stored + ready);
+          const failed = jobs.find((job) => job.error);
+          if (failed) throw new Error(`evaluating window ${describeKey(failed.due)} failed: ${failed.error!.message}`, { cause: failed.error });
+          const evaluations = jobs.map((job) => job.evaluation!);
+          const records = evaluations.map((e) => windowRecord(e, this.settingsFor(e.due.key.model).sampleRows));
+          const writeStarted = this.now();
+          await this.o.store.putWindows(records);
+          const events = evaluations.map((e, i) => driftEvent(e, records[i]!));
+          const publish = events.filter((e): e is DriftEvent => e !== null);
+          // Alerts are announced after their windows (console order); they are stored before anything is committed.
+          const announce = publish.length > 0 && this.o.alerts ? await this.o.alerts.onReports(publish) : undefined;
+          this.emit({ type: 'write', windows: records.length, durationMs: this.now() - writeStarted });
+          this.stored += jobs.length;
+          // The previous step's events go first (the publisher keeps the order of its calls).
+          if (publishing) await publishing;
+          publishing = this.finishStep(jobs, evaluations, events, publish, announce);
+          // Handled here so that a failure while the next step is stored is not an unhandled rejection; it is
+          // thrown where this promise is awaited.
+          publishing.catch(() => undefined);
         }
-        if (this.queue.length === 0) continue;
-        const ready = this.writable();
-        if (typeof ready !== 'number') {
-          await ready;
-          continue;
-        }
-        const jobs = this.queue.slice(0, ready);
-        const failed = jobs.find((job) => job.error);
-        if (failed) throw new Error(`evaluating window ${describeKey(failed.due)} failed: ${failed.error!.message}`, { cause: failed.error });
-        const evaluations = jobs.map((job) => job.evaluation!);
-        const records = evaluations.map((e) => windowRecord(e, this.settingsFor(e.due.key.model).sampleRows));
-        const writeStarted = this.now();
-        await this.o.store.putWindows(records);
-        const events = evaluations.map((e, i) => driftEvent(e, records[i]!));
-        const publish = events.filter((e): e is DriftEvent => e !== null);
-        // Alerts are announced after their windows (console order); they are stored before anything is committed.
-        const announce = publish.length > 0 && this.o.alerts ? await this.o.alerts.onReports(publish) : undefined;
-        this.emit({ type: 'write', windows: records.length, durationMs: this.now() - writeStarted });
-        if (publish.length > 0 && this.o.publisher && this.o.topics.driftEvents) {
-          await this.publishChunked(
-            this.o.topics.driftEvents,
-            publish.map((event) => ({ key: event.model, value: JSON.stringify(event), headers: { 'driftwatch-event-id': event.id } })),
-          );
-        }
-        this.queue.splice(0, jobs.length);
-        const done = this.now();
-        jobs.forEach((job, i) => {
-          this.stats.windows++;
-          this.emit({ type: 'window', evaluation: evaluations[i]!, event: events[i] ?? null, latencyMs: done - job.dueAt });
-        });
-        announce?.();
-        this.maybeResume();
+        if (publishing) await publishing;
+        publishing = null;
+        // A batch may have queued more while the last publish was awaited.
+        if (this.queue.length === this.stored && this.pendingDead.length === 0) break;
       }
     } catch (e) {
       // The store or the broker failed after its own retries: stop taking records; nothing unwritten is committed.
       this.fatal = e instanceof Error ? e : new Error(String(e));
       this.emit({ type: 'error', where: 'write', error: this.fatal });
+      if (publishing) await publishing.catch(() => undefined);
     }
   }
 
+  /** Publishes a stored step's drift events, then lets its reports go (they no longer hold their offsets back). */
+  private async finishStep(
+    jobs: ReadonlyArray<Job>,
+    evaluations: ReadonlyArray<WindowEvaluation>,
+    events: ReadonlyArray<DriftEvent | null>,
+    publish: ReadonlyArray<DriftEvent>,
+    announce: (() => void) | void,
+  ): Promise<void> {
+    if (publish.length > 0 && this.o.publisher && this.o.topics.driftEvents) {
+      await this.publishChunked(
+        this.o.topics.driftEvents,
+        publish.map((event) => ({ key: event.model, value: JSON.stringify(event), headers: { 'driftwatch-event-id': event.id } })),
+      );
+    }
+    this.queue.splice(0, jobs.length);
+    this.stored -= jobs.length;
+    const done = this.now();
+    jobs.forEach((job, i) => {
+      this.stats.windows++;
+      this.emit({ type: 'window', evaluation: evaluations[i]!, event: events[i] ?? null, latencyMs: done - job.dueAt });
+    });
+    announce?.();
+    this.maybeResume();
+  }
+
+  /** Dead letters to the store and the dead-letter topic; they stay in pendingDead (holding their offsets) until then. */
+  private async writeDeadLetters(): Promise<void> {
+    const letters = this.pendingDead.slice();
+    await this.o.store.putDeadLetters(letters.map((l) => l.letter));
+    if (this.o.publisher && this.o.topics.deadLetters) {
+      await this.publishChunked(
+        this.o.topics.deadLetters,
+        letters.map(({ letter: l, bytes }) => ({
+          key: l.model,
+          // A payload too large for one Kafka message is cut (the store keeps it whole), and says so.
+          value: bytes.length > MAX_DEAD_LETTER_BYTES ? bytes.subarray(0, MAX_DEAD_LETTER_BYTES) : bytes,
+          headers: {
+            'driftwatch-reason-code': l.reasonCode,
+            'driftwatch-reason': l.reason,
+            'driftwatch-origin': l.source,
+            'driftwatch-id': l.id,
+            ...(bytes.length > MAX_DEAD_LETTER_BYTES ? { 'driftwatch-truncated': String(bytes.length) } : {}),
+          },
+        })),
+      );
+    }
+    this.pendingDead.splice(0, letters.length);
+  }
+
   /**
-   * How many reports at the head of the queue to write now, or what to wait for first. Reports are written in
+   * How many reports after those already stored (at the head of the queue) to store now, or what to wait for
+   * first. Reports are written in
    * queue order, whole steps at a time: the reports one step made (a batch, a tick) are written together or not at
    * all, because a checkpoint taken between two writes records the step of the oldest unwritten report and a
    * replay from it rebuilds every window that step closed; one written alone before it would come back with only
@@ -527,19 +566,20 @@ export class Pipeline implements SourceHandler {
    */
   private writable(): number | Promise<void> {
     const q = this.queue;
-    let end = 0;
+    const from = this.stored;
+    let end = from;
     while (end < q.length) {
       const step = q[end]!.due.step;
       let stepEnd = end;
       while (stepEnd < q.length && q[stepEnd]!.due.step === step) stepEnd++;
       for (let i = end; i < stepEnd; i++) {
         const job = q[i]!;
-        if (!job.evaluation && !job.error) return end > 0 ? end : job.ready;
+        if (!job.evaluation && !job.error) return end > from ? end - from : job.ready;
       }
-      if (end > 0 && stepEnd > MAX_WRITE_BATCH) break;
+      if (end > from && stepEnd - from > MAX_WRITE_BATCH) break;
       end = stepEnd;
     }
-    return end;
+    return end - from;
   }
 
   /** Publishes in requests of at most PUBLISH_CHUNK_BYTES (a broker refuses requests over its message.max.bytes). */

@@ -6,7 +6,7 @@
  */
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import type { BatchOutcome, Checkpoint, PartitionId, Source, SourceHandler, SourceMessage } from '../../src/core/stream.js';
+import type { BatchOutcome, Checkpoint, PartitionId, Publisher, Source, SourceHandler, SourceMessage } from '../../src/core/stream.js';
 import { DEMO_MODEL, DEMO_SEGMENT, prepareDemo } from '../../src/app/demo-data.js';
 import { Pipeline, type PipelineEvent, type PipelineOptions } from '../../src/pipeline/pipeline.js';
 import type { Store } from '../../src/core/store.js';
@@ -141,9 +141,9 @@ describe('pipeline', () => {
     // The real store, with window writes held back until the test opens the gate.
     const slow = new Proxy(store, {
       get(target, prop, receiver) {
-        if (prop === 'putWindow') return async (...args: Parameters<typeof store.putWindow>) => {
+        if (prop === 'putWindows') return async (...args: Parameters<typeof store.putWindows>) => {
           await gate;
-          return target.putWindow(...args);
+          return target.putWindows(...args);
         };
         const v = Reflect.get(target, prop, receiver);
         return typeof v === 'function' ? v.bind(target) : v;
@@ -365,6 +365,50 @@ describe('pipeline with evaluation on worker threads', () => {
     openAll();
     await pipeline.flush();
     expect((await windows()).map((w) => (w.key.start - START) / MIN)).toEqual([0, 5, 20]);
+    await refs.stop();
+  });
+
+  it('stores the next step while the drift events of the last are published, and commits neither until acknowledged', async () => {
+    const { store, refs, source, commits } = await demoWithCommits();
+    // A broker whose first acknowledgement is held until the test lets it go.
+    let release: () => void = () => undefined;
+    const held = new Promise<void>((r) => (release = r));
+    const published: string[][] = [];
+    const publisher: Publisher = {
+      description: 'held',
+      publish: async (_topic, messages) => {
+        published.push(messages.map((m) => m.headers!['driftwatch-event-id']!));
+        if (published.length === 1) await held;
+      },
+      close: async () => undefined,
+    };
+    const windowEvents: number[] = [];
+    const pipeline = pipelineFor(store, source, refs, DEMO_MODEL, {
+      commitIntervalMs: 0,
+      publisher,
+      topics: { driftEvents: 'events', deadLetters: null },
+      onEvent: (e) => e.type === 'window' && windowEvents.push((e.evaluation.due.key.start - START) / MIN),
+    });
+    await source.start(pipeline);
+    // Offset 1 in the first window; offset 2 closes it (one step), offset 3 closes the second (another step).
+    await source.send([demoRecord(START)]);
+    await source.send([demoRecord(START + 5 * MIN)]);
+    await source.send([demoRecord(START + 10 * MIN)]);
+    const windows = () => store.listWindows({ model: DEMO_MODEL, from: START - MIN, to: START + 3600_000 });
+    for (let i = 0; i < 100 && (await windows()).length < 2; i++) await new Promise((r) => setTimeout(r, 10));
+    // Both stored; the first event is not acknowledged, so the second waits behind it and nothing is reported.
+    expect((await windows()).map((w) => (w.key.start - START) / MIN)).toEqual([0, 5]);
+    expect(published.length).toBe(1);
+    expect(windowEvents).toEqual([]);
+    await source.send([demoRecord(START + 11 * MIN)]); // a batch, and so a commit, in between
+    expect(commits.length).toBeGreaterThan(0);
+    expect(commits.every((c) => c.offset <= 1n)).toBe(true);
+    release();
+    await pipeline.flush();
+    expect(published.length).toBe(3);
+    expect(new Set(published.flat()).size).toBe(3);
+    expect(windowEvents).toEqual([0, 5, 10]);
+    expect(commits.at(-1)!.offset).toBeGreaterThan(4n);
     await refs.stop();
   });
 

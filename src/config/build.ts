@@ -1,5 +1,5 @@
 /** Defaults, and the validated file turned into the config consumers read (camelCase, merged, secrets added). */
-import { availableParallelism } from 'node:os';
+import { usableCpus } from './cpus.js';
 import { resolve } from 'node:path';
 import type { Secrets } from './env.js';
 import { DEFAULT_HOST } from './checks.js';
@@ -171,7 +171,10 @@ function definedOnly<T extends object>(o: T): Partial<T> {
   return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
 }
 
-/** One fewer than the CPU cores (the pipeline's own thread keeps one), at most 4. */
-export function defaultEvaluationWorkers(cores = availableParallelism()): number {
+/**
+ * One fewer than the CPUs this process may use (the pipeline's own thread keeps one; a cgroup's CPU quota counts),
+ * at most 4.
+ */
+export function defaultEvaluationWorkers(cores = usableCpus()): number {
   return Math.max(0, Math.min(4, cores - 1));
 }

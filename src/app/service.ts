@@ -152,7 +152,7 @@ export async function startService(o: ServiceOptions): Promise<Service> {
 
     // Closed after the pipeline has written what it holds (cleanup runs in reverse).
     const workers = config.pipeline.evaluationWorkers;
-    const evaluator = workers > 0 ? new WorkerEvaluator(workers) : new InlineEvaluator();
+    const evaluator = workers > 0 ? new WorkerEvaluator(workers, { timeoutMs: config.pipeline.evaluationTimeoutMs }) : new InlineEvaluator();
     cleanup.push(() => evaluator.close());
 
     const pipeline = new Pipeline({

@@ -97,7 +97,10 @@ export function buildConfig(raw: RawConfig, secrets: Secrets, cwd: string): Drif
       maxPastMs: ingest.max_past ?? 30 * DAY,
       unknownModels: ingest.unknown_models ?? 'dead_letter',
     },
-    pipeline: { evaluationWorkers: raw.pipeline?.evaluation_workers ?? defaultEvaluationWorkers() },
+    pipeline: {
+      evaluationWorkers: raw.pipeline?.evaluation_workers ?? defaultEvaluationWorkers(),
+      evaluationTimeoutMs: raw.pipeline?.evaluation_timeout ?? 5 * MINUTE,
+    },
     windows,
     evaluation,
     models,

@@ -45,7 +45,9 @@ export function describeConfig(config: DriftwatchConfig): string {
       `to ${formatDuration(ingest.maxFutureMs)} ahead, unknown models -> ${ingest.unknownModels}`,
   );
   const workers = config.pipeline.evaluationWorkers;
-  lines.push(`evaluation workers: ${workers === 0 ? 'none (on the pipeline thread)' : `${workers} thread${workers === 1 ? '' : 's'}`}`);
+  lines.push(
+    `evaluation workers: ${workers === 0 ? 'none (on the pipeline thread)' : `${workers} thread${workers === 1 ? '' : 's'}, a window at most ${formatDuration(config.pipeline.evaluationTimeoutMs)}`}`,
+  );
   lines.push(`windows: ${describeWindow(config.windows)}`);
   lines.push(`evaluation: ${describeEvaluation(config.evaluation)}`);
 

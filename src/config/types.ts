@@ -156,9 +156,14 @@ export interface AlertsConfig {
 export interface PipelineConfig {
   /**
    * Worker threads that evaluate closed windows, so that decoding and writing go on meanwhile; 0 evaluates on the
-   * pipeline's own thread. Default (null in the file): one fewer than the CPU cores, at most 4.
+   * pipeline's own thread. Default (null in the file): one fewer than the CPUs the process may use, at most 4.
    */
   readonly evaluationWorkers: number;
+  /**
+   * A window whose evaluation on a worker takes longer than this stops the pipeline with that error (the worker is
+   * stopped), instead of a silent stall. Default 5 minutes.
+   */
+  readonly evaluationTimeoutMs: number;
 }
 
 export interface DriftwatchConfig {

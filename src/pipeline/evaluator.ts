@@ -113,6 +113,14 @@ interface Job {
   readonly reject: (e: Error) => void;
 }
 
+export interface WorkerEvaluatorOptions {
+  /**
+   * A window not answered within this long after it was sent to a worker fails the pool (and the worker is
+   * stopped): a stuck evaluation becomes an error the pipeline stops on, not a silent stall. Default 5 minutes.
+   */
+  readonly timeoutMs?: number;
+}
+
 interface WorkerSlot {
   readonly worker: Worker;
   /** Reference snapshot ids this worker holds, least recently used first. */
@@ -142,18 +150,21 @@ function workerScript(): URL {
  * A pool of worker threads. Each window goes to the worker with the fewest evaluations in flight (ties: the one
  * already holding its reference), at most MAX_JOBS_PER_WORKER at a time; the others wait in order. A worker that
  * dies or sends a message that cannot be read fails every evaluation in flight or waiting, and the pool fails
- * from then on (the pipeline then stops like on a failed store write; nothing unwritten is committed).
+ * from then on (the pipeline then stops like on a failed store write; nothing unwritten is committed). So does a
+ * window not answered within the time limit.
  */
 export class WorkerEvaluator implements Evaluator {
   private readonly slots: WorkerSlot[] = [];
-  private readonly inFlight = new Map<number, { readonly job: Job; readonly slot: WorkerSlot }>();
+  private readonly inFlight = new Map<number, { readonly job: Job; readonly slot: WorkerSlot; readonly timer: NodeJS.Timeout }>();
+  private readonly timeoutMs: number;
   private readonly waiting: Job[] = [];
   private nextJob = 1;
   private broken: Error | null = null;
   private closed = false;
 
-  constructor(workers: number) {
+  constructor(workers: number, options: WorkerEvaluatorOptions = {}) {
     if (!Number.isInteger(workers) || workers < 1) throw new Error(`evaluation workers must be a positive integer, got ${workers}`);
+    this.timeoutMs = options.timeoutMs ?? 5 * 60_000;
     const script = workerScript();
     try {
       for (let i = 0; i < workers; i++) {
@@ -248,13 +259,16 @@ export class WorkerEvaluator implements Evaluator {
       settings: request.settings,
       prediction: request.prediction,
     } satisfies ToWorker);
-    this.inFlight.set(job.id, { job, slot });
+    const timer = setTimeout(() => this.timedOut(job, slot), this.timeoutMs);
+    timer.unref();
+    this.inFlight.set(job.id, { job, slot, timer });
     slot.busy++;
   }
 
   private onMessage(slot: WorkerSlot, m: FromWorker): void {
     const entry = this.inFlight.get(m.job);
     if (!entry) return;
+    clearTimeout(entry.timer);
     this.inFlight.delete(m.job);
     slot.busy--;
     const { job } = entry;
@@ -268,10 +282,27 @@ export class WorkerEvaluator implements Evaluator {
     this.dispatch();
   }
 
+  /** A window the worker has not answered in time: the pool fails with what was stuck, and the worker is stopped. */
+  private timedOut(job: Job, slot: WorkerSlot): void {
+    if (!this.inFlight.has(job.id) || this.broken || this.closed) return;
+    const { key } = job.request.due;
+    const seconds = this.timeoutMs / 1000;
+    this.fail(
+      new Error(
+        `evaluating window ${key.model} ${new Date(key.start).toISOString()} (${job.request.due.table.rowCount} rows) did not finish within ` +
+          `${seconds < 1 ? `${this.timeoutMs} ms` : `${seconds} s`} (pipeline.evaluation_timeout); its worker was stopped`,
+      ),
+    );
+    void slot.worker.terminate();
+  }
+
   private fail(e: Error): void {
     if (this.broken) return;
     this.broken = e;
-    for (const { job } of this.inFlight.values()) job.reject(e);
+    for (const { job, timer } of this.inFlight.values()) {
+      clearTimeout(timer);
+      job.reject(e);
+    }
     this.inFlight.clear();
     for (const job of this.waiting.splice(0)) job.reject(e);
   }
@@ -280,7 +311,10 @@ export class WorkerEvaluator implements Evaluator {
     if (this.closed) return;
     this.closed = true;
     const e = new Error('the evaluator is closed');
-    for (const { job } of this.inFlight.values()) job.reject(e);
+    for (const { job, timer } of this.inFlight.values()) {
+      clearTimeout(timer);
+      job.reject(e);
+    }
     this.inFlight.clear();
     for (const job of this.waiting.splice(0)) job.reject(e);
     await Promise.all(this.slots.map((s) => s.worker.terminate()));

@@ -112,6 +112,22 @@ describe('WorkerEvaluator', () => {
     }
   });
 
+  it('fails the pool with the window named when a worker does not answer within the time limit', async () => {
+    const { requests, stop } = await demoRequests(3);
+    // 1 ms: the first window (a reference to copy in, code to compile) always takes longer on the worker.
+    const pool = new WorkerEvaluator(1, { timeoutMs: 1 });
+    try {
+      const outcomes = await Promise.allSettled(requests.map((r) => pool.evaluate(r)));
+      expect(outcomes.map((o) => o.status)).toEqual(['rejected', 'rejected', 'rejected']);
+      const reason = (outcomes[0] as PromiseRejectedResult).reason as Error;
+      expect(reason.message).toMatch(/^evaluating window press-qa \S+ \(100 rows\) did not finish within 1 ms \(pipeline\.evaluation_timeout\); its worker was stopped$/);
+      await expect(pool.evaluate(requests[0]!)).rejects.toThrow(/did not finish/);
+    } finally {
+      await pool.close();
+      await stop();
+    }
+  });
+
   it('rejects what is in flight or waiting when closed, and everything after', async () => {
     const { requests, stop } = await demoRequests(6);
     const pool = new WorkerEvaluator(1);

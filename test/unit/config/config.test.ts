@@ -46,7 +46,7 @@ describe('defaults', () => {
       kafka: null,
       http: { enabled: true, host: '127.0.0.1', port: 8080, maxBodyBytes: 16 * 2 ** 20, apiToken: null },
       ingest: { maxRecordBytes: 2 ** 20, maxFutureMs: 3_600_000, maxPastMs: 30 * 86_400_000, unknownModels: 'dead_letter' },
-      pipeline: { evaluationWorkers: defaultEvaluationWorkers() },
+      pipeline: { evaluationWorkers: defaultEvaluationWorkers(), evaluationTimeoutMs: 300_000 },
       windows: {
         type: 'tumbling',
         sizeMs: 300_000,
@@ -404,6 +404,11 @@ models:
     expect(config.http.maxBodyBytes).toBe(512 * 1024);
     expect(config.ingest.maxRecordBytes).toBe(10_000_000);
     expect(config.windows.idleTimeoutMs).toBe(0);
+  });
+
+  it('reads the evaluation time limit as a duration greater than 0', () => {
+    expect(parse('pipeline: {evaluation_workers: 2, evaluation_timeout: 90s}\n').pipeline).toEqual({ evaluationWorkers: 2, evaluationTimeoutMs: 90_000 });
+    expect(lines(issuesOf('pipeline: {evaluation_timeout: 0}\n'))).toEqual([expect.stringMatching(/pipeline\.evaluation_timeout: expected a duration greater than 0/)]);
   });
 
   it('lets a topic be one string and disables publishing with null', () => {

@@ -11,7 +11,7 @@ import { ksTwoSample } from '../stats/ks.js';
 import { insufficient, scored, type InsufficientData, type StatResult } from '../stats/outcome.js';
 import { populationStabilityIndex } from '../stats/psi.js';
 import { sharesOf, zeroFilled } from '../stats/shares.js';
-import { alignValueCounts, lowerBound, sortedFinite, valueCountsSorted } from '../stats/sorted.js';
+import { alignValueCounts, lowerBound, sortedFinite, valueCountsSorted, type SortedFinite } from '../stats/sorted.js';
 import { wassersteinNormed } from '../stats/wasserstein.js';
 import { zTestProportions } from '../stats/z-test.js';
 import { categoricalBinShares, numericalBinShares, type BinShares } from './binning.js';
@@ -50,19 +50,19 @@ export type CurrentSample =
  * an empty side (or a method that cannot work on what is left) gives an `insufficient_data` result with a reason,
  * never NaN and never "drifted". Cost: O(m log m) for the window plus binary searches into the reference.
  */
-export function columnDrift(ref: ColumnProfile, current: Column, options: ColumnDriftOptions = {}): ColumnDrift {
+export function columnDrift(ref: ColumnProfile, current: Column, options: ColumnDriftOptions = {}, sorted: SortedFinite = sortedFinite): ColumnDrift {
   if (ref.type === 'categorical' && ref.counts.size === 0) return emptyCategoricalReference(ref.name, current, options);
-  return sampleDrift(ref, prepareSample(ref, current), options);
+  return sampleDrift(ref, prepareSample(ref, current, sorted), options);
 }
 
 /**
  * The window's side of a column, done once: finite values sorted for a numerical column, category counts for a
  * categorical one. Several methods on the same window (a report with ks and psi, say) share it. O(m log m).
  */
-export function prepareSample(ref: ColumnProfile, current: Column): CurrentSample {
+export function prepareSample(ref: ColumnProfile, current: Column, sorted: SortedFinite = sortedFinite): CurrentSample {
   if (ref.type === 'numerical') {
     const numbers = asNumbers(current);
-    return { type: 'numerical', sorted: sortedFinite(numbers.values), integer: numbers.integer };
+    return { type: 'numerical', sorted: sorted(numbers.values), integer: numbers.integer };
   }
   return { type: 'categorical', counts: countCategoriesLike(current, ref.source) };
 }

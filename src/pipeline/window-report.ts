@@ -12,6 +12,7 @@ import { METHODS } from '../drift/methods.js';
 import { detectOutliers, type OutlierReport } from '../outliers/outliers.js';
 import { runQualityChecks, type QualityCheckResult } from '../quality/index.js';
 import { sampleRows, type LoadedReference } from '../reference/lifecycle.js';
+import { sortedFiniteMemo } from '../stats/sorted.js';
 import type { DriftEvent } from '../core/drift-event.js';
 import type { DueWindow } from '../window/engine.js';
 import type { EvaluationSettings } from './models.js';
@@ -50,6 +51,8 @@ export function evaluateWindow(
     return { due, reference: null, dataset: datasetDrift([], settings.driftShare), columns: [], outliers: null, quality: [], health, computedAt: now };
   }
   const profile = reference.profile;
+  // Each window column is sorted once, for drift and the quality checks' counts.
+  const sorted = sortedFiniteMemo();
   const columns: ColumnDrift[] = [];
   const present = new Set<string>();
   for (const ref of profile.columns) {
@@ -72,7 +75,7 @@ export function evaluateWindow(
       continue;
     }
     present.add(ref.name);
-    columns.push(columnDrift(ref, col, options));
+    columns.push(columnDrift(ref, col, options, sorted));
   }
   const current: Table = { ...due.table, columns: due.table.columns.filter((c) => present.has(c.name)) };
   const profiled = { ...profile, columns: profile.columns.filter((c) => present.has(c.name)) };
@@ -82,7 +85,7 @@ export function evaluateWindow(
     dataset: datasetDrift(columns, settings.driftShare),
     columns,
     outliers: detectOutliers(profiled, current, settings.outliers),
-    quality: runQualityChecks(current, profile.quality, settings.quality ?? {}),
+    quality: runQualityChecks(current, profile.quality, settings.quality ?? {}, sorted),
     health,
     computedAt: now,
   };

@@ -17,9 +17,12 @@ import type { StorageType } from './types.js';
 export interface Factorized {
   /**
    * Per row. Codes are deterministic in the values and their order, so two columns with the same values get the
-   * same code sequence (duplicated columns rely on it); they are not necessarily dense.
+   * same code sequence (duplicated columns rely on it); they are not necessarily dense. Equal values always have
+   * equal codes; when `exact` is false, unequal values may share one too (the code is a hash of the value), so a
+   * comparison by codes must confirm on the values.
    */
   readonly codes: Int32Array;
+  readonly exact: boolean;
   /** Distinct values, the missing value counted as one. */
   readonly distinct: number;
   /** Rows holding the most frequent value (missing counted as a value); 0 for an empty column. */
@@ -27,8 +30,72 @@ export interface Factorized {
   readonly hasMissing: boolean;
 }
 
-export function factorize(column: Column): Factorized {
-  return column.kind === 'number' ? factorizeNumbers(column.values) : factorizeValues(column.values);
+/**
+ * With `sortedFinite` (the column's finite values, ascending, as drift sorted them), a number column's counts come
+ * from runs in that array and its codes are hashes of the values (not exact); without it, from a hash table (exact
+ * codes). Every number column of one table must take the same path, so that equal columns get equal codes.
+ */
+export function factorize(column: Column, sortedFinite?: Float64Array): Factorized {
+  if (column.kind !== 'number') return factorizeValues(column.values);
+  return (sortedFinite && factorizeSorted(column.values, sortedFinite)) ?? factorizeNumbers(column.values);
+}
+
+/** The code of NaN in hashed codes (any fixed value: NaN equals NaN here). */
+const NAN_CODE = 0x7ff80000;
+
+/** murmur3's fmix32 over both words of a double (-0 given as +0 by the caller). */
+function hashDouble(bits: Float64Array, words: Uint32Array, v: number): number {
+  bits[0] = v;
+  let h = words[0]! ^ Math.imul(words[1]!, 0x9e3779b1);
+  h ^= h >>> 16;
+  h = Math.imul(h, 0x85ebca6b);
+  h ^= h >>> 13;
+  h = Math.imul(h, 0xc2b2ae35);
+  h ^= h >>> 16;
+  return h;
+}
+
+/**
+ * Distinct values and the most common one's count from the sorted finite values (a run per value; -0 and +0 are
+ * one run, as they compare equal), plus NaN, +inf and -inf counted on the side; codes are value hashes. Null when
+ * `sorted` does not hold exactly the column's finite values (then the hash table decides).
+ */
+function factorizeSorted(values: Float64Array, sorted: Float64Array): Factorized | null {
+  const n = values.length;
+  const codes = new Int32Array(n);
+  const bits = new Float64Array(1);
+  const words = new Uint32Array(bits.buffer);
+  let nan = 0;
+  let posInf = 0;
+  let negInf = 0;
+  for (let i = 0; i < n; i++) {
+    const v = values[i]!;
+    if (v !== v) {
+      nan++;
+      codes[i] = NAN_CODE;
+      continue;
+    }
+    if (v === Number.POSITIVE_INFINITY) posInf++;
+    else if (v === Number.NEGATIVE_INFINITY) negInf++;
+    codes[i] = hashDouble(bits, words, v === 0 ? 0 : v);
+  }
+  if (sorted.length !== n - nan - posInf - negInf) return null;
+  let distinct = 0;
+  let mostCommon = 0;
+  for (let i = 0; i < sorted.length; ) {
+    const v = sorted[i]!;
+    let j = i + 1;
+    while (j < sorted.length && sorted[j] === v) j++;
+    distinct++;
+    if (j - i > mostCommon) mostCommon = j - i;
+    i = j;
+  }
+  for (const c of [nan, posInf, negInf]) {
+    if (c === 0) continue;
+    distinct++;
+    if (c > mostCommon) mostCommon = c;
+  }
+  return { codes, distinct, mostCommon, hasMissing: nan > 0, exact: false };
 }
 
 /**
@@ -54,17 +121,11 @@ function factorizeNumbers(values: Float64Array): Factorized {
     if (v === 0) v = 0; // -0 and +0 are one value: hash them alike
     let h: number;
     if (isNaN) {
-      h = 0x7ff80000;
+      h = NAN_CODE;
       hasMissing = true;
     } else {
-      // murmur3's fmix32 over both words: integers and round decimals differ only in a few high bits.
-      bits[0] = v;
-      h = words[0]! ^ Math.imul(words[1]!, 0x9e3779b1);
-      h ^= h >>> 16;
-      h = Math.imul(h, 0x85ebca6b);
-      h ^= h >>> 13;
-      h = Math.imul(h, 0xc2b2ae35);
-      h ^= h >>> 16;
+      // Both words: integers and round decimals differ only in a few high bits.
+      h = hashDouble(bits, words, v);
     }
     let slot = h & mask;
     for (;;) {
@@ -81,7 +142,7 @@ function factorizeNumbers(values: Float64Array): Factorized {
     if (c > mostCommon) mostCommon = c;
     codes[i] = slot;
   }
-  return { codes, distinct, mostCommon, hasMissing };
+  return { codes, distinct, mostCommon, hasMissing, exact: true };
 }
 
 /** Text values through a Map (strings hash well there); codes in order of first appearance. */
@@ -102,7 +163,7 @@ function factorizeValues(values: ReadonlyArray<string | null>): Factorized {
     const c = ++counts[code]!;
     if (c > mostCommon) mostCommon = c;
   }
-  return { codes, distinct: counts.length, mostCommon, hasMissing: seen.has(null) };
+  return { codes, distinct: counts.length, mostCommon, hasMissing: seen.has(null), exact: true };
 }
 
 /** Rows holding the most frequent value (missing counted as a value); 0 for an empty column. */

@@ -13,9 +13,14 @@ const FNV_PRIME = 0x01000193;
 /**
  * Rows equal to an earlier row (pandas `duplicated(keep="first").sum()`). Each row's codes are hashed to 32 bits;
  * distinct rows go into an open-addressing table of row indexes (a typed array, no per-row object), and a row is
- * compared code by code only with rows of the same hash. O(rows x cols) expected.
+ * compared code by code only with rows of the same hash, and value by value in the columns whose codes are not
+ * exact (`inexact.exact[i]` false: value hashes, see Factorized). O(rows x cols) expected.
  */
-export function countDuplicatedRows(codes: ReadonlyArray<Int32Array>, rowCount: number): number {
+export function countDuplicatedRows(
+  codes: ReadonlyArray<Int32Array>,
+  rowCount: number,
+  inexact?: { readonly columns: ReadonlyArray<Column>; readonly exact: ReadonlyArray<boolean> },
+): number {
   if (codes.length === 0 || rowCount === 0) return 0;
   const hashes = new Int32Array(rowCount).fill(FNV_OFFSET | 0);
   for (const col of codes) {
@@ -25,6 +30,9 @@ export function countDuplicatedRows(codes: ReadonlyArray<Int32Array>, rowCount: 
   while (capacity < 2 * rowCount) capacity *= 2;
   const mask = capacity - 1;
   const table = new Int32Array(capacity).fill(-1);
+  // The number columns whose codes are hashes: rows equal by code are compared there by value too.
+  const verify = inexact?.columns.filter((c, i): c is Column & { kind: 'number' } => c.kind === 'number' && inexact.exact[i] === false).map((c) => c.values);
+  const verifyIfAny = verify && verify.length > 0 ? verify : undefined;
   let duplicated = 0;
   for (let r = 0; r < rowCount; r++) {
     const h = hashes[r]!;
@@ -36,7 +44,7 @@ export function countDuplicatedRows(codes: ReadonlyArray<Int32Array>, rowCount: 
         table[slot] = r;
         break;
       }
-      if (hashes[other] === h && sameRow(codes, other, r)) {
+      if (hashes[other] === h && sameRow(codes, other, r) && (!verifyIfAny || sameValuesInRow(verifyIfAny, other, r))) {
         duplicated++;
         break;
       }
@@ -48,6 +56,16 @@ export function countDuplicatedRows(codes: ReadonlyArray<Int32Array>, rowCount: 
 
 function sameRow(codes: ReadonlyArray<Int32Array>, a: number, b: number): boolean {
   for (const col of codes) if (col[a] !== col[b]) return false;
+  return true;
+}
+
+/** Rows a and b hold equal numbers in every column (NaN equals NaN, -0 equals +0). */
+function sameValuesInRow(columns: ReadonlyArray<Float64Array>, a: number, b: number): boolean {
+  for (const col of columns) {
+    const x = col[a]!;
+    const y = col[b]!;
+    if (x !== y && !(x !== x && y !== y)) return false;
+  }
   return true;
 }
 

@@ -34,6 +34,7 @@ import {
   quantileCheckName,
 } from './config.js';
 import { fromJsonNumber, toJsonNumber } from './json-number.js';
+import type { SortedFinite } from '../stats/sorted.js';
 import { summarizeTable } from './table-summary.js';
 import type {
   BaselineColumn,
@@ -64,6 +65,8 @@ export function runQualityChecks(
   current: Table,
   baseline: QualityBaseline | null,
   config: QualityConfig = {},
+  /** The sorted finite values of each number column, shared with drift (see `sortedFiniteMemo`); optional. */
+  sorted?: SortedFinite,
 ): QualityCheckResult[] {
   const issues = qualityConfigIssues(config);
   if (issues.length > 0) throw new QualityConfigError(issues);
@@ -100,6 +103,7 @@ export function runQualityChecks(
   const summary = summarizeTable(
     current,
     (column, f) => ownValue(config.columnTypes, column.name) ?? refColumns.get(column.name)?.type ?? inferColumnType(column, distinctNonMissing(f)),
+    sorted,
   );
   const rows = current.rowCount;
 

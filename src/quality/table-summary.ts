@@ -4,6 +4,7 @@
  */
 import type { Column, ColumnType, Table } from '../core/table.js';
 import { distinctNonMissing, factorize, missingCount, type Factorized } from './column-stats.js';
+import type { SortedFinite } from '../stats/sorted.js';
 import { maxAbsCorrelation } from './correlation.js';
 import { countDuplicatedColumnPairs, countDuplicatedRows } from './duplicates.js';
 
@@ -23,10 +24,13 @@ export interface TableSummary {
   readonly maxCorrelation: number | null;
 }
 
-/** O(rows x cols) plus O(rows x numerical features^2) for the correlations. */
-export function summarizeTable(table: Table, typeOf: (column: Column, f: Factorized) => ColumnType): TableSummary {
+/**
+ * O(rows x cols) plus O(rows x numerical features^2) for the correlations. With `sorted` (a memo of the sorted
+ * finite values that drift shares), number columns are counted from those sorted values instead of a hash table.
+ */
+export function summarizeTable(table: Table, typeOf: (column: Column, f: Factorized) => ColumnType, sorted?: SortedFinite): TableSummary {
   const columns = table.columns.map((column): ColumnSummary => {
-    const factorized = factorize(column);
+    const factorized = factorize(column, sorted && column.kind === 'number' ? sorted(column.values) : undefined);
     return {
       column,
       factorized,
@@ -35,6 +39,7 @@ export function summarizeTable(table: Table, typeOf: (column: Column, f: Factori
     };
   });
   const codes = columns.map((c) => c.factorized.codes);
+  const exact = columns.map((c) => c.factorized.exact);
   // Evidently correlates the numerical features with more than one distinct value (nunique, so ±inf counts).
   const features: Float64Array[] = [];
   for (const c of columns) {
@@ -46,7 +51,7 @@ export function summarizeTable(table: Table, typeOf: (column: Column, f: Factori
     columns,
     constantColumns: columns.filter((c) => distinctNonMissing(c.factorized) <= 1).length,
     duplicatedColumns: countDuplicatedColumnPairs(table.columns, codes),
-    duplicatedRows: countDuplicatedRows(codes, table.rowCount),
+    duplicatedRows: countDuplicatedRows(codes, table.rowCount, { columns: table.columns, exact }),
     maxCorrelation: maxAbsCorrelation(features),
   };
 }

@@ -4,6 +4,7 @@ import { datasetDrift, DEFAULT_DRIFT_SHARE, type DatasetDrift } from '../drift/d
 import { detectOutliers, type OutlierOptions, type OutlierReport } from '../outliers/outliers.js';
 import type { ReferenceProfile } from '../profile/reference-profile.js';
 import { runQualityChecks, type QualityCheckResult, type QualityConfig } from '../quality/index.js';
+import { sortedFiniteMemo } from '../stats/sorted.js';
 
 /**
  * One comparison of current data against a profiled reference: per-column drift, the dataset verdict, outliers
@@ -33,16 +34,18 @@ export class MissingColumnError extends Error {
 
 export function evaluateAgainstReference(profile: ReferenceProfile, current: Table, options: EvaluateOptions = {}): DriftReport {
   const columns: ColumnDrift[] = [];
+  // Each current column is sorted once, for drift and the quality checks' counts.
+  const sorted = sortedFiniteMemo();
   for (const ref of profile.columns) {
     const col = getColumn(current, ref.name);
     if (!col) throw new MissingColumnError(ref.name);
-    columns.push(columnDrift(ref, col, options));
+    columns.push(columnDrift(ref, col, options, sorted));
   }
   return {
     dataset: datasetDrift(columns, options.driftShare ?? DEFAULT_DRIFT_SHARE),
     columns,
     outliers: detectOutliers(profile, current, options.outliers),
-    quality: runQualityChecks(selectColumns(current, profile), profile.quality, options.quality),
+    quality: runQualityChecks(selectColumns(current, profile), profile.quality, options.quality, sorted),
   };
 }
 

@@ -33,6 +33,26 @@ export function sortedFinite(values: Float64Array): Float64Array {
   return bucketSort(values, count, min, max);
 }
 
+/** `sortedFinite`, or a memo of it that several kernels of one evaluation share (see `sortedFiniteMemo`). */
+export type SortedFinite = (values: Float64Array) => Float64Array;
+
+/**
+ * `sortedFinite` computed once per column for one evaluation: drift sorts each window column, and the quality
+ * checks read the same sorted values for their counts. Keyed by the array itself; the results are shared, so no
+ * caller may change them (none does: every kernel here only reads sorted input).
+ */
+export function sortedFiniteMemo(): SortedFinite {
+  const memo = new Map<Float64Array, Float64Array>();
+  return (values) => {
+    let sorted = memo.get(values);
+    if (sorted === undefined) {
+      sorted = sortedFinite(values);
+      memo.set(values, sorted);
+    }
+    return sorted;
+  };
+}
+
 /** Below this size the engine's comparison sort is as fast as a distribution sort's fixed passes. */
 const SMALL_SORT = 2048;
 /** Buckets up to this size are finished by insertion sort; larger ones (clustered data) are sorted recursively. */

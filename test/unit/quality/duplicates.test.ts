@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { Column } from '../../../src/core/table.js';
 import { factorize } from '../../../src/quality/column-stats.js';
+import { sortedFinite } from '../../../src/stats/sorted.js';
 import { countDuplicatedColumnPairs, countDuplicatedRows } from '../../../src/quality/duplicates.js';
 
 /** Deterministic pseudo-random integers (a small LCG): the test needs many repeats, not statistical quality. */
@@ -41,6 +42,19 @@ describe('duplicated rows', () => {
     ];
     const codes = columns.map((c) => factorize(c).codes);
     expect(countDuplicatedRows(codes, rows)).toBe(naiveDuplicatedRows(columns, rows));
+    // Number columns counted from their sorted finite values (codes are value hashes): the same answer.
+    const hashed = columns.map((c) => (c.kind === 'number' ? factorize(c, sortedFinite(c.values)) : factorize(c)));
+    expect(hashed.map((f) => f.exact)).toEqual([false, false, true]);
+    expect(countDuplicatedRows(hashed.map((f) => f.codes), rows, { columns, exact: hashed.map((f) => f.exact) })).toBe(naiveDuplicatedRows(columns, rows));
+  });
+
+  it('confirms rows equal by inexact codes on their values (codes are hashes there, which may collide)', () => {
+    const column: Column = { kind: 'number', name: 'a', integer: false, values: Float64Array.of(1.5, 2.5, 1.5) };
+    // Every row given the same code, as if the hashes of 1.5 and 2.5 collided.
+    const codes = [new Int32Array(3)];
+    expect(countDuplicatedRows(codes, 3, { columns: [column], exact: [false] })).toBe(1);
+    // Taken as exact, the codes alone decide.
+    expect(countDuplicatedRows(codes, 3, { columns: [column], exact: [true] })).toBe(2);
   });
 
   it('has no duplicates without rows or columns', () => {
@@ -75,5 +89,29 @@ describe('duplicated columns', () => {
     ];
     // a=b=c: 3 pairs; t=v: 1 pair; integer i and float j differ (pandas compares dtypes), so do t and u.
     expect(countDuplicatedColumnPairs(columns, columns.map((c) => factorize(c).codes))).toBe(4);
+    // Value hashes as codes for the number columns: the same pairs.
+    const hashed = columns.map((c) => (c.kind === 'number' ? factorize(c, sortedFinite(c.values)) : factorize(c)));
+    expect(countDuplicatedColumnPairs(columns, hashed.map((f) => f.codes))).toBe(4);
+  });
+});
+
+describe('factorizing a number column from its sorted finite values', () => {
+  it('gives the distinct count, the most common count and missing as the hash table does', () => {
+    const rand = lcg(7);
+    const pool = [0, -0, 1.25, 3, NaN, Infinity, -Infinity, 1e-300, -2];
+    for (let trial = 0; trial < 50; trial++) {
+      const n = 1 + Math.floor(rand() * 300);
+      const values = Float64Array.from({ length: n }, () => pool[Math.floor(rand() * (1 + (trial % pool.length)))]!);
+      const column: Column = { kind: 'number', name: 'x', integer: false, values };
+      const { codes: _a, exact: _e, ...byTable } = factorize(column);
+      const { codes: _b, exact, ...bySort } = factorize(column, sortedFinite(values));
+      expect(bySort).toEqual(byTable);
+      expect(exact).toBe(false);
+    }
+  });
+
+  it('falls back to the hash table when the sorted values are not the column', () => {
+    const column: Column = { kind: 'number', name: 'x', integer: false, values: Float64Array.of(1, 2, 2) };
+    expect(factorize(column, Float64Array.of(1, 2)).exact).toBe(true);
   });
 });

@@ -438,7 +438,7 @@ export class Pipeline implements SourceHandler {
   }
 
   private kick(): void {
-    if (this.writer) return;
+    if (this.writer || this.fatal) return;
     this.writer = this.write().finally(() => {
       this.writer = null;
       // A batch may have queued reports after the writer's last look and before this ran (its kick found the
@@ -450,22 +450,27 @@ export class Pipeline implements SourceHandler {
   /** Waits until every queued report and dead letter is written. */
   private async drain(): Promise<void> {
     for (let i = 0; i < 1_000_000 && (this.writer || this.queue.length > 0 || this.pendingDead.length > 0); i++) {
+      // After a failure nothing more is written: a restart replays from the last commit.
+      if (this.fatal) throw this.fatal;
       this.kick();
       await this.writer;
-      if (this.fatal) throw this.fatal;
     }
+    if (this.fatal) throw this.fatal;
   }
 
   /**
    * Two stages, in queue order: a step's reports are stored (with their alerts' outbox rows), then its drift events
    * are published, and that publish runs while the next step is stored. At most one step is between the stages. A
    * report leaves the queue once its event is acknowledged, so a commit never passes a report whose event is not.
+   * A step's alerts are stored once the previous step's events are acknowledged, so alert state runs at most one
+   * step ahead of what is published. A failure in either stage stops the writer at once and for good.
    */
   private async write(): Promise<void> {
     let publishing: Promise<void> | null = null;
     try {
       for (let round = 0; round < 1_000_000; round++) {
         while (this.queue.length > this.stored || this.pendingDead.length > 0) {
+          if (this.fatal) throw this.fatal;
           if (this.pendingDead.length > 0) await this.writeDeadLetters();
           if (this.queue.length === this.stored) continue;
           const ready = this.writable();
@@ -480,18 +485,21 @@ export class Pipeline implements SourceHandler {
           const records = evaluations.map((e) => windowRecord(e, this.settingsFor(e.due.key.model).sampleRows));
           const writeStarted = this.now();
           await this.o.store.putWindows(records);
+          let writeMs = this.now() - writeStarted;
           const events = evaluations.map((e, i) => driftEvent(e, records[i]!));
           const publish = events.filter((e): e is DriftEvent => e !== null);
-          // Alerts are announced after their windows (console order); they are stored before anything is committed.
-          const announce = publish.length > 0 && this.o.alerts ? await this.o.alerts.onReports(publish) : undefined;
-          this.emit({ type: 'write', windows: records.length, durationMs: this.now() - writeStarted });
           this.stored += jobs.length;
-          // The previous step's events go first (the publisher keeps the order of its calls).
+          // The previous step's events first: they are published in queue order, and its alerts came before these.
           if (publishing) await publishing;
+          // Alerts are announced after their windows (console order); they are stored before anything is committed.
+          const alertsStarted = this.now();
+          const announce = publish.length > 0 && this.o.alerts ? await this.o.alerts.onReports(publish) : undefined;
+          writeMs += this.now() - alertsStarted;
+          this.emit({ type: 'write', windows: records.length, durationMs: writeMs });
           publishing = this.finishStep(jobs, evaluations, events, publish, announce);
-          // Handled here so that a failure while the next step is stored is not an unhandled rejection; it is
-          // thrown where this promise is awaited.
-          publishing.catch(() => undefined);
+          // A failed publish stops the pipeline at once (no batch is taken after it), not when the writer next
+          // looks; it is also thrown where this promise is awaited.
+          publishing.catch((e: unknown) => this.failWriter(e));
         }
         if (publishing) await publishing;
         publishing = null;
@@ -499,11 +507,19 @@ export class Pipeline implements SourceHandler {
         if (this.queue.length === this.stored && this.pendingDead.length === 0) break;
       }
     } catch (e) {
-      // The store or the broker failed after its own retries: stop taking records; nothing unwritten is committed.
-      this.fatal = e instanceof Error ? e : new Error(String(e));
-      this.emit({ type: 'error', where: 'write', error: this.fatal });
+      this.failWriter(e);
       if (publishing) await publishing.catch(() => undefined);
     }
+  }
+
+  /**
+   * The store or the broker failed after its own retries: stop taking records and writing; nothing unwritten is
+   * committed, and a restart replays from the last commit. Reported once.
+   */
+  private failWriter(e: unknown): void {
+    if (this.fatal) return;
+    this.fatal = e instanceof Error ? e : new Error(String(e));
+    this.emit({ type: 'error', where: 'write', error: this.fatal });
   }
 
   /** Publishes a stored step's drift events, then lets its reports go (they no longer hold their offsets back). */

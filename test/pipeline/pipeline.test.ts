@@ -412,6 +412,49 @@ describe('pipeline with evaluation on worker threads', () => {
     await refs.stop();
   });
 
+  it('stops at a failed publish: nothing later is published, reported or committed, and the failure is reported once', async () => {
+    const { store, refs, source, commits } = await demoWithCommits();
+    const published: string[] = [];
+    let release: () => void = () => undefined;
+    const held = new Promise<void>((r) => (release = r));
+    const publisher: Publisher = {
+      description: 'failing',
+      publish: async (_topic, messages) => {
+        const ids = messages.map((m) => m.headers!['driftwatch-event-id']!);
+        published.push(...ids);
+        if (published.length === 1) {
+          await held;
+          throw new Error('broker gone');
+        }
+      },
+      close: async () => undefined,
+    };
+    const events: PipelineEvent[] = [];
+    const pipeline = pipelineFor(store, source, refs, DEMO_MODEL, {
+      commitIntervalMs: 0,
+      publisher,
+      topics: { driftEvents: 'events', deadLetters: null },
+      onEvent: (e) => events.push(e),
+    });
+    await source.start(pipeline);
+    await source.send([demoRecord(START)]);
+    await source.send([demoRecord(START + 5 * MIN)]); // closes the first window
+    await source.send([demoRecord(START + 10 * MIN)]); // closes the second while the first's publish is held
+    const windows = () => store.listWindows({ model: DEMO_MODEL, from: START - MIN, to: START + 3600_000 });
+    for (let i = 0; i < 100 && (await windows()).length < 2; i++) await new Promise((r) => setTimeout(r, 10));
+    release();
+    for (let i = 0; i < 100 && !events.some((e) => e.type === 'error'); i++) await new Promise((r) => setTimeout(r, 10));
+    // The failure stops the pipeline at once: the next batch is refused, and flush and close throw it.
+    await expect(source.send([demoRecord(START + 15 * MIN)])).rejects.toThrow(/broker gone/);
+    await expect(pipeline.flush()).rejects.toThrow(/broker gone/);
+    await expect(pipeline.close()).rejects.toThrow(/broker gone/);
+    expect(published).toHaveLength(1);
+    expect(events.filter((e) => e.type === 'window')).toEqual([]);
+    expect(events.filter((e) => e.type === 'error')).toHaveLength(1);
+    expect(commits.every((c) => c.offset <= 1n)).toBe(true);
+    await refs.stop();
+  });
+
   it('does not commit past a dead letter until it is written', async () => {
     const { store, refs, source, commits } = await demoWithCommits();
     // The store's dead-letter write held until the test lets it go.

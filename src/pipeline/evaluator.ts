@@ -115,11 +115,16 @@ interface Job {
 
 export interface WorkerEvaluatorOptions {
   /**
-   * A window not answered within this long after it was sent to a worker fails the pool (and the worker is
-   * stopped): a stuck evaluation becomes an error the pipeline stops on, not a silent stall. Default 5 minutes.
+   * A worker with windows in flight that answers none of them for this long fails the pool (and is stopped): a
+   * stuck evaluation becomes an error the pipeline stops on, not a silent stall. The clock restarts at each answer,
+   * so a window queued behind a slow one on the same worker is not charged for it. Default 5 minutes; at most
+   * about 24.8 days (the longest timer Node keeps), which longer values mean.
    */
   readonly timeoutMs?: number;
 }
+
+/** The longest delay a Node timer keeps (2^31 - 1 ms); a longer one would fire at once. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
 
 interface WorkerSlot {
   readonly worker: Worker;
@@ -127,6 +132,8 @@ interface WorkerSlot {
   readonly references: Set<string>;
   /** Jobs sent to this worker and not answered yet. */
   busy: number;
+  /** Runs while the worker has jobs in flight: restarted at each answer (see WorkerEvaluatorOptions.timeoutMs). */
+  watchdog: NodeJS.Timeout | null;
 }
 
 /** References a worker keeps at most (one per model in the usual case; the least recently used go first). */
@@ -151,11 +158,11 @@ function workerScript(): URL {
  * already holding its reference), at most MAX_JOBS_PER_WORKER at a time; the others wait in order. A worker that
  * dies or sends a message that cannot be read fails every evaluation in flight or waiting, and the pool fails
  * from then on (the pipeline then stops like on a failed store write; nothing unwritten is committed). So does a
- * window not answered within the time limit.
+ * worker that answers none of its windows within the time limit.
  */
 export class WorkerEvaluator implements Evaluator {
   private readonly slots: WorkerSlot[] = [];
-  private readonly inFlight = new Map<number, { readonly job: Job; readonly slot: WorkerSlot; readonly timer: NodeJS.Timeout }>();
+  private readonly inFlight = new Map<number, { readonly job: Job; readonly slot: WorkerSlot }>();
   private readonly timeoutMs: number;
   private readonly waiting: Job[] = [];
   private nextJob = 1;
@@ -164,12 +171,12 @@ export class WorkerEvaluator implements Evaluator {
 
   constructor(workers: number, options: WorkerEvaluatorOptions = {}) {
     if (!Number.isInteger(workers) || workers < 1) throw new Error(`evaluation workers must be a positive integer, got ${workers}`);
-    this.timeoutMs = options.timeoutMs ?? 5 * 60_000;
+    this.timeoutMs = Math.min(options.timeoutMs ?? 5 * 60_000, MAX_TIMER_MS);
     const script = workerScript();
     try {
       for (let i = 0; i < workers; i++) {
         const worker = new Worker(script);
-        const slot: WorkerSlot = { worker, references: new Set(), busy: 0 };
+        const slot: WorkerSlot = { worker, references: new Set(), busy: 0, watchdog: null };
         worker.on('message', (m: FromWorker) => this.onMessage(slot, m));
         worker.on('messageerror', (e) => this.fail(new Error(`evaluation worker sent a message that cannot be read: ${e.message}`)));
         worker.on('error', (e) => this.fail(new Error(`evaluation worker failed: ${e.message}`)));
@@ -230,12 +237,13 @@ export class WorkerEvaluator implements Evaluator {
   /** Copies a reference to a worker (dropping its least recently used one past the bound). */
   private sendReference(slot: WorkerSlot, reference: LoadedReference, warmUp?: Extract<ToWorker, { type: 'reference' }>['warmUp']): void {
     const id = reference.snapshot.id;
+    // The copy first: one that cannot be made evicts nothing.
+    slot.worker.postMessage({ type: 'reference', id, reference, ...(warmUp ? { warmUp } : {}) } satisfies ToWorker);
     if (slot.references.size >= MAX_REFERENCES_PER_WORKER) {
       const oldest = slot.references.values().next().value as string;
       slot.references.delete(oldest);
       slot.worker.postMessage({ type: 'forget', id: oldest } satisfies ToWorker);
     }
-    slot.worker.postMessage({ type: 'reference', id, reference, ...(warmUp ? { warmUp } : {}) } satisfies ToWorker);
     slot.references.add(id);
   }
 
@@ -259,18 +267,18 @@ export class WorkerEvaluator implements Evaluator {
       settings: request.settings,
       prediction: request.prediction,
     } satisfies ToWorker);
-    const timer = setTimeout(() => this.timedOut(job, slot), this.timeoutMs);
-    timer.unref();
-    this.inFlight.set(job.id, { job, slot, timer });
+    this.inFlight.set(job.id, { job, slot });
     slot.busy++;
+    if (slot.watchdog === null) this.arm(slot);
   }
 
   private onMessage(slot: WorkerSlot, m: FromWorker): void {
     const entry = this.inFlight.get(m.job);
     if (!entry) return;
-    clearTimeout(entry.timer);
     this.inFlight.delete(m.job);
     slot.busy--;
+    this.disarm(slot);
+    if (slot.busy > 0) this.arm(slot);
     const { job } = entry;
     if (m.type === 'failed') {
       const e = new Error(m.message);
@@ -282,15 +290,34 @@ export class WorkerEvaluator implements Evaluator {
     this.dispatch();
   }
 
-  /** A window the worker has not answered in time: the pool fails with what was stuck, and the worker is stopped. */
-  private timedOut(job: Job, slot: WorkerSlot): void {
-    if (!this.inFlight.has(job.id) || this.broken || this.closed) return;
-    const { key } = job.request.due;
+  private arm(slot: WorkerSlot): void {
+    slot.watchdog = setTimeout(() => this.timedOut(slot), this.timeoutMs);
+    slot.watchdog.unref();
+  }
+
+  private disarm(slot: WorkerSlot): void {
+    if (slot.watchdog !== null) clearTimeout(slot.watchdog);
+    slot.watchdog = null;
+  }
+
+  /** A worker that answered nothing in time: the pool fails, naming its oldest window in flight, and it is stopped. */
+  private timedOut(slot: WorkerSlot): void {
+    slot.watchdog = null;
+    if (this.broken || this.closed || slot.busy === 0) return;
+    let oldest: Job | null = null;
+    for (const entry of this.inFlight.values()) {
+      if (entry.slot === slot) {
+        oldest = entry.job;
+        break;
+      }
+    }
+    if (oldest === null) return;
+    const { key } = oldest.request.due;
     const seconds = this.timeoutMs / 1000;
     this.fail(
       new Error(
-        `evaluating window ${key.model} ${new Date(key.start).toISOString()} (${job.request.due.table.rowCount} rows) did not finish within ` +
-          `${seconds < 1 ? `${this.timeoutMs} ms` : `${seconds} s`} (pipeline.evaluation_timeout); its worker was stopped`,
+        `evaluating window ${key.model} ${new Date(key.start).toISOString()} (${oldest.request.due.table.rowCount} rows): its worker answered nothing ` +
+          `for ${seconds < 1 ? `${this.timeoutMs} ms` : `${seconds} s`} (pipeline.evaluation_timeout) and was stopped`,
       ),
     );
     void slot.worker.terminate();
@@ -299,10 +326,8 @@ export class WorkerEvaluator implements Evaluator {
   private fail(e: Error): void {
     if (this.broken) return;
     this.broken = e;
-    for (const { job, timer } of this.inFlight.values()) {
-      clearTimeout(timer);
-      job.reject(e);
-    }
+    for (const slot of this.slots) this.disarm(slot);
+    for (const { job } of this.inFlight.values()) job.reject(e);
     this.inFlight.clear();
     for (const job of this.waiting.splice(0)) job.reject(e);
   }
@@ -311,10 +336,8 @@ export class WorkerEvaluator implements Evaluator {
     if (this.closed) return;
     this.closed = true;
     const e = new Error('the evaluator is closed');
-    for (const { job, timer } of this.inFlight.values()) {
-      clearTimeout(timer);
-      job.reject(e);
-    }
+    for (const slot of this.slots) this.disarm(slot);
+    for (const { job } of this.inFlight.values()) job.reject(e);
     this.inFlight.clear();
     for (const job of this.waiting.splice(0)) job.reject(e);
     await Promise.all(this.slots.map((s) => s.worker.terminate()));

@@ -59,61 +59,82 @@ export function maxAbsCorrelation(features: ReadonlyArray<Float64Array>): number
  * every pair it is part of. Each such column's deviations from its running mean, before and after each row's
  * update, are computed once; the pair's co-moment is then the plain sum of (x after) x (y before) in row order,
  * and x's own sum of squares is the same in every pair. Four pairs are summed in one pass so that their additions
- * do not wait on each other. Other pairs take the row-by-row path.
+ * do not wait on each other. Rows go in blocks of ROW_BLOCK (each sum carried from block to block, so in the same
+ * order), which bounds the deviations held at once whatever the window's size. Other pairs take the row-by-row
+ * path.
  */
 export function pairCorrelations(features: ReadonlyArray<Float64Array>): Float64Array {
   const p = features.length;
   const out = new Float64Array((p * (p - 1)) / 2);
-  const moments = features.map((f) => (allFinite(f) ? runningDeviations(f) : null));
-  const fast: number[] = [];
+  const n = p > 0 ? features[0]!.length : 0;
+  // The columns of the common length with every value finite take the blocked path together.
+  const fast = features.map((f) => f.length === n && allFinite(f));
+  const fastColumns: number[] = [];
   for (let i = 0; i < p; i++) {
-    const x = features[i]!;
-    const mx = moments[i];
-    const base = (i * (i - 1)) / 2;
-    fast.length = 0;
-    for (let j = 0; j < i; j++) {
-      if (mx && moments[j] && features[j]!.length === x.length) fast.push(j);
-      else out[base + j] = pearsonPairwiseComplete(x, features[j]!);
+    if (!fast[i]) {
+      for (let j = 0; j < i; j++) out[(i * (i - 1)) / 2 + j] = pearsonPairwiseComplete(features[i]!, features[j]!);
+      continue;
     }
-    if (!mx) continue;
-    const after = mx.after;
-    const n = x.length;
-    let g = 0;
-    for (; g + 4 <= fast.length; g += 4) {
-      const j0 = fast[g]!;
-      const j1 = fast[g + 1]!;
-      const j2 = fast[g + 2]!;
-      const j3 = fast[g + 3]!;
-      const b0 = moments[j0]!.before;
-      const b1 = moments[j1]!.before;
-      const b2 = moments[j2]!.before;
-      const b3 = moments[j3]!.before;
-      let c0 = 0;
-      let c1 = 0;
-      let c2 = 0;
-      let c3 = 0;
-      for (let r = 0; r < n; r++) {
-        const a = after[r]!;
-        c0 += a * b0[r]!;
-        c1 += a * b1[r]!;
-        c2 += a * b2[r]!;
-        c3 += a * b3[r]!;
+    for (let j = 0; j < i; j++) if (!fast[j]) out[(i * (i - 1)) / 2 + j] = pearsonPairwiseComplete(features[i]!, features[j]!);
+    fastColumns.push(i);
+  }
+  if (fastColumns.length < 2) return out;
+  const block = Math.min(ROW_BLOCK, n);
+  const state = fastColumns.map(() => ({ mean: 0, squares: 0, before: new Float64Array(block), after: new Float64Array(block) }));
+  // out holds each fast pair's co-moment while the blocks go by; divided at the end.
+  for (let from = 0; from < n; from += block) {
+    const rows = Math.min(block, n - from);
+    fastColumns.forEach((c, k) => runningDeviations(features[c]!, from, rows, state[k]!));
+    for (let a = 1; a < fastColumns.length; a++) {
+      const after = state[a]!.after;
+      const base = (fastColumns[a]! * (fastColumns[a]! - 1)) / 2;
+      let b = 0;
+      for (; b + 4 <= a; b += 4) {
+        const b0 = state[b]!.before;
+        const b1 = state[b + 1]!.before;
+        const b2 = state[b + 2]!.before;
+        const b3 = state[b + 3]!.before;
+        const o0 = base + fastColumns[b]!;
+        const o1 = base + fastColumns[b + 1]!;
+        const o2 = base + fastColumns[b + 2]!;
+        const o3 = base + fastColumns[b + 3]!;
+        let c0 = out[o0]!;
+        let c1 = out[o1]!;
+        let c2 = out[o2]!;
+        let c3 = out[o3]!;
+        for (let r = 0; r < rows; r++) {
+          const x = after[r]!;
+          c0 += x * b0[r]!;
+          c1 += x * b1[r]!;
+          c2 += x * b2[r]!;
+          c3 += x * b3[r]!;
+        }
+        out[o0] = c0;
+        out[o1] = c1;
+        out[o2] = c2;
+        out[o3] = c3;
       }
-      out[base + j0] = finishPearson(n, c0, mx.squares, moments[j0]!.squares);
-      out[base + j1] = finishPearson(n, c1, mx.squares, moments[j1]!.squares);
-      out[base + j2] = finishPearson(n, c2, mx.squares, moments[j2]!.squares);
-      out[base + j3] = finishPearson(n, c3, mx.squares, moments[j3]!.squares);
+      for (; b < a; b++) {
+        const before = state[b]!.before;
+        const o = base + fastColumns[b]!;
+        let c = out[o]!;
+        for (let r = 0; r < rows; r++) c += after[r]! * before[r]!;
+        out[o] = c;
+      }
     }
-    for (; g < fast.length; g++) {
-      const j = fast[g]!;
-      const before = moments[j]!.before;
-      let c = 0;
-      for (let r = 0; r < n; r++) c += after[r]! * before[r]!;
-      out[base + j] = finishPearson(n, c, mx.squares, moments[j]!.squares);
+  }
+  for (let a = 1; a < fastColumns.length; a++) {
+    const base = (fastColumns[a]! * (fastColumns[a]! - 1)) / 2;
+    for (let b = 0; b < a; b++) {
+      const o = base + fastColumns[b]!;
+      out[o] = finishPearson(n, out[o]!, state[a]!.squares, state[b]!.squares);
     }
   }
   return out;
 }
+
+/** Rows per block of `pairCorrelations` (2 x 8 x 4096 bytes per column at a time). */
+const ROW_BLOCK = 4096;
 
 function allFinite(x: Float64Array): boolean {
   for (let i = 0; i < x.length; i++) if (!Number.isFinite(x[i]!)) return false;
@@ -121,25 +142,31 @@ function allFinite(x: Float64Array): boolean {
 }
 
 /**
- * A complete column's deviations from Welford's running mean as `pearsonPairwiseComplete` updates it: `before`
- * each row's update (its dx) and `after` it (its vx - meanx), and the sum of their products (its ssqdmx).
+ * Rows [from, from + rows) of a complete column through Welford's running mean as `pearsonPairwiseComplete`
+ * updates it: each row's deviation `before` the update (its dx) and `after` it (its vx - meanx), into the block's
+ * arrays, and the sum of their products (its ssqdmx) carried on in `state`.
  */
-function runningDeviations(x: Float64Array): { before: Float64Array; after: Float64Array; squares: number } {
-  const n = x.length;
-  const before = new Float64Array(n);
-  const after = new Float64Array(n);
-  let mean = 0;
-  let squares = 0;
-  for (let i = 0; i < n; i++) {
+function runningDeviations(
+  x: Float64Array,
+  from: number,
+  rows: number,
+  state: { mean: number; squares: number; readonly before: Float64Array; readonly after: Float64Array },
+): void {
+  const { before, after } = state;
+  let mean = state.mean;
+  let squares = state.squares;
+  for (let r = 0; r < rows; r++) {
+    const i = from + r;
     const v = x[i]!;
     const d = v - mean;
     mean += (1 / (i + 1)) * d;
     const a = v - mean;
-    before[i] = d;
-    after[i] = a;
+    before[r] = d;
+    after[r] = a;
     squares += a * d;
   }
-  return { before, after, squares };
+  state.mean = mean;
+  state.squares = squares;
 }
 
 /** `cov / sqrt(ssx * ssy)` clipped to [-1, 1], NaN without rows or with a constant side (as in the pairwise path). */

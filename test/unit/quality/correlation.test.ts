@@ -37,11 +37,12 @@ describe('maxAbsCorrelation', () => {
   });
 
   it('gives every pair the bits of the pairwise computation: complete, incomplete, constant and shorter columns', () => {
-    const a = column(4000);
-    const features = Array.from({ length: 11 }, (_, k) => column(4000, k % 3 === 0 ? a : undefined));
+    // 9000 rows: the blocked sums cross two block boundaries.
+    const a = column(9000);
+    const features = Array.from({ length: 11 }, (_, k) => column(9000, k % 3 === 0 ? a : undefined));
     features[4]![7] = Number.NaN;
-    features[8]![3999] = Number.NEGATIVE_INFINITY;
-    features[9] = new Float64Array(4000).fill(2.5);
+    features[8]![8999] = Number.NEGATIVE_INFINITY;
+    features[9] = new Float64Array(9000).fill(2.5);
     features[10] = column(3000, a);
     const pairs = pairCorrelations(features);
     expect(pairs.length).toBe(55);

@@ -5,7 +5,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
-import { dirname, join } from 'node:path';
+import { dirname, join, sep } from 'node:path';
 
 export interface CpuProbe {
   /** Cores the process may run on (default: `availableParallelism()`). */
@@ -49,11 +49,16 @@ export function cgroupCpuQuota(root: string, membership: string): number | null 
   return tightest;
 }
 
-/** `mount + path` and each of its parents up to `mount`. */
+/**
+ * `mount + path` and each of its parents up to `mount`; just `mount` when the path leads outside it (a process
+ * outside its cgroup namespace's root sees a path such as /../x).
+ */
 function groupAndAncestors(mount: string, path: string): string[] {
-  const dirs: string[] = [];
+  const inside = (d: string): boolean => d === mount || d.startsWith(mount + sep);
   let dir = join(mount, path);
-  for (let i = 0; i < 64 && dir.startsWith(mount); i++) {
+  if (!inside(dir)) return [mount];
+  const dirs: string[] = [];
+  for (let i = 0; i < 64 && inside(dir); i++) {
     dirs.push(dir);
     if (dir === mount) break;
     dir = dirname(dir);

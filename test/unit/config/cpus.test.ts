@@ -39,6 +39,13 @@ describe('usable CPUs under a cgroup quota', () => {
     expect(usableCpus({ cores: 16, ...t })).toBe(1);
   });
 
+  it('a path outside the mount (another cgroup namespace) reads the mount point itself, not a sibling hierarchy', () => {
+    const t = tree({ 'cpu.max': '200000 100000\n', '../cpuacct/x/cpu.max': '100000 100000\n' }, '0::/../x\n');
+    expect(cgroupCpuQuota(t.cgroupRoot, t.membership)).toBe(2);
+    const v1 = tree({ 'cpu/cpu.cfs_quota_us': '300000\n', 'cpu/cpu.cfs_period_us': '100000\n', 'cpuacct/x/cpu.cfs_quota_us': '100000\n', 'cpuacct/x/cpu.cfs_period_us': '100000\n' }, '1:cpu:/../cpuacct/x\n');
+    expect(cgroupCpuQuota(v1.cgroupRoot, v1.membership)).toBe(3);
+  });
+
   it('no quota ("max", -1) or nothing readable: every core', () => {
     const v2 = tree({ 'cpu.max': 'max 100000\n' }, '0::/\n');
     expect(usableCpus({ cores: 6, ...v2 })).toBe(6);

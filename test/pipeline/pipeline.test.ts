@@ -237,6 +237,27 @@ function gatedEvaluator(): { evaluator: Evaluator; gates: Map<number, () => void
   };
 }
 
+/**
+ * A broker whose first publish call waits until `release()`, then succeeds, or fails with `failure`; `published`
+ * lists the event ids of each call.
+ */
+function heldPublisher(failure: Error | null): { publisher: Publisher; published: string[][]; release: () => void } {
+  let release: () => void = () => undefined;
+  const held = new Promise<void>((r) => (release = r));
+  const published: string[][] = [];
+  const publisher: Publisher = {
+    description: 'held',
+    publish: async (_topic, messages) => {
+      published.push(messages.map((m) => m.headers!['driftwatch-event-id']!));
+      if (published.length > 1) return;
+      await held;
+      if (failure) throw failure;
+    },
+    close: async () => undefined,
+  };
+  return { publisher, published, release };
+}
+
 /** A demo record with two features. */
 function demoRecord(ts: number): string {
   return JSON.stringify({ model: DEMO_MODEL, ts, features: { temp_c: 80, pressure_bar: 6 } });
@@ -371,17 +392,7 @@ describe('pipeline with evaluation on worker threads', () => {
   it('stores the next step while the drift events of the last are published, and commits neither until acknowledged', async () => {
     const { store, refs, source, commits } = await demoWithCommits();
     // A broker whose first acknowledgement is held until the test lets it go.
-    let release: () => void = () => undefined;
-    const held = new Promise<void>((r) => (release = r));
-    const published: string[][] = [];
-    const publisher: Publisher = {
-      description: 'held',
-      publish: async (_topic, messages) => {
-        published.push(messages.map((m) => m.headers!['driftwatch-event-id']!));
-        if (published.length === 1) await held;
-      },
-      close: async () => undefined,
-    };
+    const { publisher, published, release } = heldPublisher(null);
     const windowEvents: number[] = [];
     const pipeline = pipelineFor(store, source, refs, DEMO_MODEL, {
       commitIntervalMs: 0,
@@ -414,21 +425,7 @@ describe('pipeline with evaluation on worker threads', () => {
 
   it('stops at a failed publish: nothing later is published, reported or committed, and the failure is reported once', async () => {
     const { store, refs, source, commits } = await demoWithCommits();
-    const published: string[] = [];
-    let release: () => void = () => undefined;
-    const held = new Promise<void>((r) => (release = r));
-    const publisher: Publisher = {
-      description: 'failing',
-      publish: async (_topic, messages) => {
-        const ids = messages.map((m) => m.headers!['driftwatch-event-id']!);
-        published.push(...ids);
-        if (published.length === 1) {
-          await held;
-          throw new Error('broker gone');
-        }
-      },
-      close: async () => undefined,
-    };
+    const { publisher, published, release } = heldPublisher(new Error('broker gone'));
     const events: PipelineEvent[] = [];
     const pipeline = pipelineFor(store, source, refs, DEMO_MODEL, {
       commitIntervalMs: 0,

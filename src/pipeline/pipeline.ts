@@ -153,6 +153,8 @@ export class Pipeline implements SourceHandler {
   private writer: Promise<void> | null = null;
   /** Reports at the head of the queue already in the store, their drift events not yet acknowledged. */
   private stored = 0;
+  /** While a flush drains: steps may be written in parts (see `writable`). */
+  private splitSteps = false;
   private paused = false;
   /** Windows handed to the evaluator and not evaluated yet, and batches waiting for that to drop. */
   private evaluating = 0;
@@ -396,7 +398,14 @@ export class Pipeline implements SourceHandler {
       const now = this.now();
       beginStep(this.state);
       this.enqueue(flushAll(this.state), now);
-      await this.drain();
+      // No commit can come before this drain ends (batches and ticks wait for it), so the flush's one step (every
+      // open window, thousands with many segments) is written in parts as its evaluations finish.
+      this.splitSteps = true;
+      try {
+        await this.drain();
+      } finally {
+        this.splitSteps = false;
+      }
       await this.maybeCommit(true);
     });
   }
@@ -578,12 +587,20 @@ export class Pipeline implements SourceHandler {
    * all, because a checkpoint taken between two writes records the step of the oldest unwritten report and a
    * replay from it rebuilds every window that step closed; one written alone before it would come back with only
    * the rows above the commit. Up to MAX_WRITE_BATCH reports, or one whole step however large. A step waits until
-   * every one of its evaluations is done.
+   * every one of its evaluations is done. During a flush no commit can come between two writes, so reports go in
+   * order, up to MAX_WRITE_BATCH at a time, as soon as they are evaluated, steps or not.
    */
   private writable(): number | Promise<void> {
     const q = this.queue;
     const from = this.stored;
     let end = from;
+    if (this.splitSteps) {
+      for (; end < q.length && end - from < MAX_WRITE_BATCH; end++) {
+        const job = q[end]!;
+        if (!job.evaluation && !job.error) return end > from ? end - from : job.ready;
+      }
+      return end - from;
+    }
     while (end < q.length) {
       const step = q[end]!.due.step;
       let stepEnd = end;

@@ -452,6 +452,24 @@ describe('pipeline with evaluation on worker threads', () => {
     await refs.stop();
   });
 
+  it('writes a flush of many windows in parts as they are evaluated, not as one write', async () => {
+    const { store, refs, source } = await demoWithCommits();
+    const writes: number[] = [];
+    const segmented: ModelSettings = { ...settings(), segmentBy: ['lot_id'] };
+    const pipeline = pipelineFor(store, source, refs, DEMO_MODEL, { modelSettings: segmented, onEvent: (e) => e.type === 'write' && writes.push(e.windows) });
+    await source.start(pipeline);
+    // 150 lots, one record each: 150 open windows, all closed by the flush in one step.
+    await source.send(Array.from({ length: 150 }, (_, i) => JSON.stringify({ model: DEMO_MODEL, ts: START + i, segment: { lot_id: `L${i}` }, features: { temp_c: 80 + (i % 5), pressure_bar: 6 } })));
+    expect(writes).toEqual([]);
+    await pipeline.flush();
+    expect(writes.reduce((a, b) => a + b, 0)).toBe(150);
+    expect(writes.length).toBeGreaterThanOrEqual(3);
+    expect(Math.max(...writes)).toBeLessThanOrEqual(64);
+    const windows = await store.listWindows({ model: DEMO_MODEL, from: START - MIN, to: START + 3600_000 });
+    expect(new Set(windows.map((w) => w.key.segment['lot_id'])).size).toBe(150);
+    await refs.stop();
+  });
+
   it('does not commit past a dead letter until it is written', async () => {
     const { store, refs, source, commits } = await demoWithCommits();
     // The store's dead-letter write held until the test lets it go.

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { describe, expect, it, vi } from 'vitest';
 import { DEMO_MODEL, prepareDemo } from '../../src/app/demo-data.js';
-import { InlineEvaluator, WorkerEvaluator, type EvaluationRequest } from '../../src/pipeline/evaluator.js';
+import { InlineEvaluator, WorkerEvaluator, type EvaluationRequest, type WorkerEvaluatorOptions } from '../../src/pipeline/evaluator.js';
 import { ActiveReferences } from '../../src/reference/active.js';
 import type { DueWindow } from '../../src/window/engine.js';
 import { engineHarness } from '../reference/helpers.js';
@@ -40,27 +40,42 @@ function content(e: { computedAt: number }): unknown {
   return rest;
 }
 
+/** A pool of `workers` with the demo's first `count` windows; the pool is closed and the references stopped after. */
+async function withPool(
+  count: number,
+  workers: number,
+  options: WorkerEvaluatorOptions,
+  run: (pool: WorkerEvaluator, requests: EvaluationRequest[]) => Promise<void>,
+): Promise<void> {
+  const { requests, stop } = await demoRequests(count);
+  const pool = new WorkerEvaluator(workers, options);
+  try {
+    await run(pool, requests);
+  } finally {
+    await pool.close();
+    await stop();
+  }
+}
+
+/** The reference with a function in it: a structured clone refuses it. */
+function unsendable(reference: NonNullable<EvaluationRequest['reference']>): NonNullable<EvaluationRequest['reference']> {
+  return { ...reference, snapshot: { ...reference.snapshot, id: 'ref-unsendable', hook: () => 1 } } as NonNullable<EvaluationRequest['reference']>;
+}
+
 describe('WorkerEvaluator', () => {
   it('evaluates many windows at once like this thread does, each with its own window and reference', async () => {
-    const { requests, stop } = await demoRequests(24);
-    const pool = new WorkerEvaluator(2);
-    try {
+    await withPool(24, 2, {}, async (pool, requests) => {
       const inline = new InlineEvaluator();
       const [onWorkers, here] = await Promise.all([Promise.all(requests.map((r) => pool.evaluate(r))), Promise.all(requests.map((r) => inline.evaluate(r)))]);
       expect(onWorkers.map(content)).toEqual(here.map(content));
       expect(onWorkers.every((e, i) => e.due === requests[i]!.due && e.reference === requests[i]!.reference)).toBe(true);
       expect(new Set(onWorkers.map((e) => e.dataset.share)).size).toBeGreaterThan(1);
-    } finally {
-      await pool.close();
-      await stop();
-    }
+    });
   });
 
   it('copies a prepared reference to every worker once, before any window, and evaluates as this thread does', async () => {
-    const { requests, stop } = await demoRequests(6);
-    const pool = new WorkerEvaluator(2);
     const posted = vi.spyOn(Worker.prototype, 'postMessage');
-    try {
+    await withPool(6, 2, {}, async (pool, requests) => {
       const { reference, settings, prediction } = requests[0]!;
       pool.prepare({ reference: reference!, settings, prediction });
       const sent = (): Array<{ type: string; warmUp?: unknown }> => posted.mock.calls.map((c) => c[0] as { type: string; warmUp?: unknown });
@@ -74,70 +89,44 @@ describe('WorkerEvaluator', () => {
       // The windows went without their reference: it was there already.
       expect(sent().filter((m) => m.type === 'reference').length).toBe(2);
       expect(sent().filter((m) => m.type === 'evaluate').length).toBe(6);
-    } finally {
-      posted.mockRestore();
-      await pool.close();
-      await stop();
-    }
+    }).finally(() => posted.mockRestore());
   });
 
   it('prepares an uncopyable reference without throwing; its window then fails with the reason', async () => {
-    const { requests, stop } = await demoRequests(1);
-    const pool = new WorkerEvaluator(1);
-    try {
+    await withPool(1, 1, {}, async (pool, requests) => {
       const good = requests[0]!;
-      const reference = { ...good.reference!, snapshot: { ...good.reference!.snapshot, id: 'ref-unsendable', hook: () => 1 } } as NonNullable<EvaluationRequest['reference']>;
+      const reference = unsendable(good.reference!);
       expect(() => pool.prepare({ reference, settings: good.settings, prediction: undefined })).not.toThrow();
       await expect(pool.evaluate({ ...good, reference })).rejects.toThrow(/could not be cloned/);
       expect((await pool.evaluate(good)).columns.length).toBeGreaterThan(0);
-    } finally {
-      await pool.close();
-      await stop();
-    }
+    });
   });
 
   it('fails one window whose reference cannot be sent, and goes on with the others', async () => {
-    const { requests, stop } = await demoRequests(2);
-    const pool = new WorkerEvaluator(1);
-    try {
+    await withPool(2, 1, {}, async (pool, requests) => {
       const good = requests[0]!;
-      const reference = good.reference!;
-      const unsendable = { ...good, reference: { ...reference, snapshot: { ...reference.snapshot, id: 'ref-unsendable', hook: () => 1 } } } as EvaluationRequest;
-      await expect(pool.evaluate(unsendable)).rejects.toThrow(/could not be cloned/);
+      await expect(pool.evaluate({ ...good, reference: unsendable(good.reference!) })).rejects.toThrow(/could not be cloned/);
       const after = await pool.evaluate(requests[1]!);
       expect(after.columns.length).toBeGreaterThan(0);
-    } finally {
-      await pool.close();
-      await stop();
-    }
+    });
   });
 
   it('fails the pool with the window named when a worker does not answer within the time limit', async () => {
-    const { requests, stop } = await demoRequests(3);
     // 1 ms: the first window (a reference to copy in, code to compile) always takes longer on the worker.
-    const pool = new WorkerEvaluator(1, { timeoutMs: 1 });
-    try {
+    await withPool(3, 1, { timeoutMs: 1 }, async (pool, requests) => {
       const outcomes = await Promise.allSettled(requests.map((r) => pool.evaluate(r)));
       expect(outcomes.map((o) => o.status)).toEqual(['rejected', 'rejected', 'rejected']);
       const reason = (outcomes[0] as PromiseRejectedResult).reason as Error;
       expect(reason.message).toMatch(/^evaluating window press-qa \S+ \(100 rows\): its worker answered nothing for 1 ms \(pipeline\.evaluation_timeout\) and was stopped$/);
       await expect(pool.evaluate(requests[0]!)).rejects.toThrow(/answered nothing/);
-    } finally {
-      await pool.close();
-      await stop();
-    }
+    });
   });
 
   it('takes a time limit longer than a Node timer keeps as the longest one (not as one that fires at once)', async () => {
-    const { requests, stop } = await demoRequests(2);
-    const pool = new WorkerEvaluator(1, { timeoutMs: 30 * 86_400_000 });
-    try {
+    await withPool(2, 1, { timeoutMs: 30 * 86_400_000 }, async (pool, requests) => {
       const results = await Promise.all(requests.map((r) => pool.evaluate(r)));
       expect(results.every((e) => e.columns.length > 0)).toBe(true);
-    } finally {
-      await pool.close();
-      await stop();
-    }
+    });
   });
 
   it('rejects what is in flight or waiting when closed, and everything after', async () => {

@@ -47,7 +47,7 @@ import { median, positiveInt, fmtRate } from './common.js';
  * --repeats (3), --formats (json,arrow), --sides (bare,driftwatch: e.g. only driftwatch
  * to profile it), --seed, --timeout (seconds per run, 300), --results (the JSON's path, bench/results/stream-latest.json).
  *
- * Diagnostics: the driftwatch child times the store's `putWindows` (a wrapper on the prototype, nothing else changed),
+ * Diagnostics: the driftwatch child times the store's `putWindowResults` (a wrapper on the prototype, nothing else changed),
  * so each window's latency is split into evaluation + waiting for the writer, the store write, and the publish.
  * STREAM_BENCH_TIMELINE=1 prints each window's due / write / event times. Node flags reach the children
  * (`node --cpu-prof --cpu-prof-dir=DIR dist/bench/stream-bench.js --sides driftwatch` profiles driftwatch alone).
@@ -131,7 +131,7 @@ interface RunResult {
   readonly consumedSeconds: number | null;
   /** driftwatch: how often the pipeline paused the source because too many reports waited to be written, and for how long. */
   readonly backpressure: { readonly pauses: number; readonly pausedSeconds: number } | null;
-  /** driftwatch: per window, its latency in parts (ms): due -> write starts, the store's putWindows, the publish. */
+  /** driftwatch: per window, its latency in parts (ms): due -> write starts, the store's putWindowResults, the publish. */
   readonly latencyParts: {
     readonly evaluateAndWaitMs: number[];
     readonly storeMs: number[];
@@ -401,7 +401,7 @@ async function parent(): Promise<void> {
           latency_parts_ms: r.latencyParts
             ? {
                 evaluate_and_queue: latencyStats(r.latencyParts.evaluateAndWaitMs),
-                store_put_windows: latencyStats(r.latencyParts.storeMs),
+                store_window_results: latencyStats(r.latencyParts.storeMs),
                 publish: latencyStats(r.latencyParts.publishMs),
                 windows_per_write: latencyStats(r.latencyParts.windowsPerWrite),
               }
@@ -852,17 +852,17 @@ async function driftwatchPhase(): Promise<RunResult> {
     METHOD_NAMES,
     process.cwd(),
   );
-  // Diagnostics only: the store's putWindows, timed. The pipeline's writer stores steps in queue order and publishes
-  // each step's drift events after its store write (while the next step is stored), and reports windows in queue
-  // order, so the i-th window written belongs to the i-th 'window' event, and publish = event - end of its write
-  // (waiting for the previous step's publish included); the rest of the latency is evaluation and waiting for the
-  // store.
+  // Diagnostics only: the store's putWindowResults, timed. The pipeline's writer stores steps' results in queue
+  // order and publishes each step's drift events after that write (while the next step is stored), and reports
+  // windows in queue order, so the i-th window written belongs to the i-th 'window' event, and publish = event - end
+  // of its write (waiting for the previous step's publish included); the rest of the latency is evaluation and
+  // waiting for the store (which also writes earlier steps' samples and alerts).
   const writes: Array<{ start: number; end: number; batch: number }> = [];
-  const putWindows = ClickHouseStore.prototype.putWindows;
-  ClickHouseStore.prototype.putWindows = async function timedPutWindows(this: InstanceType<typeof ClickHouseStore>, records) {
+  const putWindowResults = ClickHouseStore.prototype.putWindowResults;
+  ClickHouseStore.prototype.putWindowResults = async function timedPutWindowResults(this: InstanceType<typeof ClickHouseStore>, records) {
     const start = Date.now();
     try {
-      return await putWindows.call(this, records);
+      return await putWindowResults.call(this, records);
     } finally {
       const end = Date.now();
       for (let i = 0; i < records.length; i++) writes.push({ start, end, batch: records.length });
@@ -1169,7 +1169,7 @@ function caseJson(c: CaseSummary): Record<string, unknown> {
     startup_seconds_median: c.startupSeconds,
     ...(c.parts
       ? {
-          latency_parts_median_ms: { evaluate_and_queue: c.parts.evaluateAndWaitMs, store_put_windows: c.parts.storeMs, publish: c.parts.publishMs },
+          latency_parts_median_ms: { evaluate_and_queue: c.parts.evaluateAndWaitMs, store_window_results: c.parts.storeMs, publish: c.parts.publishMs },
           windows_per_store_write_median: c.parts.windowsPerWrite,
           every_record_windowed_seconds_median: c.parts.consumedSeconds,
           backpressure_pauses_median: c.parts.pauses,

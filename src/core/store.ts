@@ -256,6 +256,12 @@ export interface Store {
   putWindow(record: WindowRecord): Promise<void>;
   /** Several reports in one write per table; each as idempotent as `putWindow`. */
   putWindows(records: ReadonlyArray<WindowRecord>): Promise<void>;
+  /**
+   * `putWindows` in two parts, for a writer that has something to do in between (the pipeline publishes the drift
+   * events): the results and summaries first (a listed window has its results), the sample rows after.
+   */
+  putWindowResults(records: ReadonlyArray<WindowRecord>): Promise<void>;
+  putWindowSamples(records: ReadonlyArray<WindowRecord>): Promise<void>;
   listWindows(query: { readonly model: string; readonly from: EpochMs; readonly to: EpochMs }): Promise<WindowSummary[]>;
   windowFeatures(key: WindowKey): Promise<WindowFeatureResult[]>;
   windowOutliers(key: WindowKey): Promise<WindowOutlierResult[]>;

@@ -8,7 +8,7 @@
  * bound the source is paused (backpressure) and resumed once the queue has drained to half.
  */
 import type { BatchOutcome, Checkpoint, LabelRecord, OutgoingMessage, PartitionId, Publisher, Source, SourceBatch, SourceHandler, SourceMessage, StreamRecord } from '../core/stream.js';
-import type { DeadLetter, Store } from '../core/store.js';
+import type { DeadLetter, Store, WindowRecord } from '../core/store.js';
 import type { Table } from '../core/table.js';
 import type { LoadedReference } from '../reference/lifecycle.js';
 import { appendRow, bufferTable, createBuffer, type RowBuffer } from '../window/buffer.js';
@@ -51,7 +51,7 @@ export type PipelineEvent =
   | { readonly type: 'commit'; readonly checkpoints: ReadonlyArray<Checkpoint> }
   /** Partitions this instance gave up in a rebalance. */
   | { readonly type: 'revoked'; readonly partitions: ReadonlyArray<PartitionId> }
-  /** A batch of reports (with their alerts) written to the store. */
+  /** A step's reports' results written to the store (their drift events are published next; samples and alerts follow). */
   | { readonly type: 'write'; readonly windows: number; readonly durationMs: number }
   | { readonly type: 'error'; readonly where: string; readonly error: Error };
 
@@ -81,8 +81,8 @@ export interface PipelineOptions {
    */
   readonly maxEvaluatingWindows?: number;
   /**
-   * Alert rules: given each written batch's drift events, in window order, before the source is committed (its
-   * outbox rows must be durable by then). A failure stops the pipeline like a failed store write.
+   * Alert rules: given the drift events of the steps written since the last call, in window order, once they are
+   * published and before the source is committed (its outbox rows must be durable by then). A failure stops the pipeline like a failed store write.
    */
   readonly alerts?: { onReports(events: ReadonlyArray<DriftEvent>): Promise<(() => void) | void> } | null;
   /** Where closed windows are evaluated (default: on this thread). The caller owns it (and closes it). */
@@ -123,6 +123,14 @@ interface Job {
   error: Error | null;
 }
 
+/** A step whose results are stored, on its way through the writer's later stages. */
+interface WrittenStep {
+  readonly jobs: ReadonlyArray<Job>;
+  readonly evaluations: ReadonlyArray<WindowEvaluation>;
+  readonly records: ReadonlyArray<WindowRecord>;
+  readonly events: ReadonlyArray<DriftEvent | null>;
+}
+
 /** Bytes per publish request at most (Kafka's default message.max.bytes is about 1 MiB). */
 const PUBLISH_CHUNK_BYTES = 512 * 1024;
 
@@ -138,6 +146,9 @@ const YIELD_CHECK_RECORDS = 128;
 
 /** Reports written together at most (one insert per table for all of them). */
 const MAX_WRITE_BATCH = 64;
+
+/** Published steps waiting for their samples and alerts at most, before the writer stores no more results until they are written. */
+const MAX_UNFINISHED_STEPS = 4;
 
 /** How many rejected records a batch outcome lists (the count is always complete). */
 const MAX_LISTED_REJECTIONS = 20;
@@ -468,14 +479,39 @@ export class Pipeline implements SourceHandler {
   }
 
   /**
-   * Two stages, in queue order: a step's reports are stored (with their alerts' outbox rows), then its drift events
-   * are published, and that publish runs while the next step is stored. At most one step is between the stages. A
-   * report leaves the queue once its event is acknowledged, so a commit never passes a report whose event is not.
-   * A step's alerts are stored once the previous step's events are acknowledged, so alert state runs at most one
-   * step ahead of what is published. A failure in either stage stops the writer at once and for good.
+   * Three stages, in queue order, each step (see `writable`) through all three:
+   * 1. its reports' results are stored (a listed window has its results);
+   * 2. its drift events are published, while the next step is stored;
+   * 3. its sample rows are stored and its alerts evaluated and stored (outbox, history, state), for the steps
+   *    published so far together, when the writer has nothing to store (or MAX_UNFINISHED_STEPS are waiting).
+   * Stage 3 is off the drift events' path: an event waits for its results to be stored, never for the samples or
+   * alerts. A report leaves the queue (and stops holding its offsets back) only after stage 3, so a commit never
+   * passes a report whose event, samples or alerts are not durable. Alerts see the events in publish order and
+   * only once they are acknowledged. A failure in any stage stops the writer at once and for good.
    */
   private async write(): Promise<void> {
+    /** The publish of the last stored step (each publish waits for the one before it). */
     let publishing: Promise<void> | null = null;
+    /** Steps stored, published or being published, not finished (stage 3) yet. */
+    let unfinished: WrittenStep[] = [];
+    /** The running stage 3 (one at a time, in order). */
+    let finishing: Promise<void> | null = null;
+    const finish = (): void => {
+      if (finishing || unfinished.length === 0) return;
+      const steps = unfinished;
+      const published = publishing;
+      unfinished = [];
+      finishing = (async () => {
+        await published;
+        await this.finishSteps(steps);
+      })();
+      // A failure stops the pipeline at once (no batch is taken after it), and is thrown where this is awaited.
+      finishing.catch((e: unknown) => this.failWriter(e));
+      void finishing.then(
+        () => (finishing = null),
+        () => undefined,
+      );
+    };
     try {
       for (let round = 0; round < 1_000_000; round++) {
         while (this.queue.length > this.stored || this.pendingDead.length > 0) {
@@ -484,8 +520,14 @@ export class Pipeline implements SourceHandler {
           if (this.queue.length === this.stored) continue;
           const ready = this.writable();
           if (typeof ready !== 'number') {
+            // Nothing to store until an evaluation ends: a good time for stage 3.
+            finish();
             await ready;
             continue;
+          }
+          if (unfinished.length >= MAX_UNFINISHED_STEPS) {
+            if (finishing) await finishing;
+            finish();
           }
           const jobs = this.queue.slice(this.stored, this.stored + ready);
           const failed = jobs.find((job) => job.error);
@@ -493,31 +535,30 @@ export class Pipeline implements SourceHandler {
           const evaluations = jobs.map((job) => job.evaluation!);
           const records = evaluations.map((e) => windowRecord(e, this.settingsFor(e.due.key.model).sampleRows));
           const writeStarted = this.now();
-          await this.o.store.putWindows(records);
-          let writeMs = this.now() - writeStarted;
-          const events = evaluations.map((e, i) => driftEvent(e, records[i]!));
-          const publish = events.filter((e): e is DriftEvent => e !== null);
+          await this.o.store.putWindowResults(records);
+          this.emit({ type: 'write', windows: records.length, durationMs: this.now() - writeStarted });
+          const step: WrittenStep = { jobs, evaluations, records, events: evaluations.map((e, i) => driftEvent(e, records[i]!)) };
           this.stored += jobs.length;
-          // The previous step's events first: they are published in queue order, and its alerts came before these.
-          if (publishing) await publishing;
-          // Alerts are announced after their windows (console order); they are stored before anything is committed.
-          const alertsStarted = this.now();
-          const announce = publish.length > 0 && this.o.alerts ? await this.o.alerts.onReports(publish) : undefined;
-          writeMs += this.now() - alertsStarted;
-          this.emit({ type: 'write', windows: records.length, durationMs: writeMs });
-          publishing = this.finishStep(jobs, evaluations, events, publish, announce);
-          // A failed publish stops the pipeline at once (no batch is taken after it), not when the writer next
-          // looks; it is also thrown where this promise is awaited.
+          const previous = publishing;
+          publishing = (async () => {
+            if (previous) await previous;
+            await this.publishStep(step);
+          })();
           publishing.catch((e: unknown) => this.failWriter(e));
+          unfinished.push(step);
         }
-        if (publishing) await publishing;
-        publishing = null;
-        // A batch may have queued more while the last publish was awaited.
+        finish();
+        await publishing;
+        await finishing;
+        // The last stage 3 may have started before more was stored, and a batch may have queued more meanwhile.
+        finish();
+        await finishing;
         if (this.queue.length === this.stored && this.pendingDead.length === 0) break;
       }
     } catch (e) {
       this.failWriter(e);
-      if (publishing) await publishing.catch(() => undefined);
+      await publishing?.catch(() => undefined);
+      await (finishing as Promise<void> | null)?.catch(() => undefined);
     }
   }
 
@@ -531,27 +572,37 @@ export class Pipeline implements SourceHandler {
     this.emit({ type: 'error', where: 'write', error: this.fatal });
   }
 
-  /** Publishes a stored step's drift events, then lets its reports go (they no longer hold their offsets back). */
-  private async finishStep(
-    jobs: ReadonlyArray<Job>,
-    evaluations: ReadonlyArray<WindowEvaluation>,
-    events: ReadonlyArray<DriftEvent | null>,
-    publish: ReadonlyArray<DriftEvent>,
-    announce: (() => void) | void,
-  ): Promise<void> {
+  /** Publishes a stored step's drift events; its windows are reported once they are acknowledged. */
+  private async publishStep(step: WrittenStep): Promise<void> {
+    if (this.fatal) throw this.fatal;
+    const publish = step.events.filter((e): e is DriftEvent => e !== null);
     if (publish.length > 0 && this.o.publisher && this.o.topics.driftEvents) {
       await this.publishChunked(
         this.o.topics.driftEvents,
         publish.map((event) => ({ key: event.model, value: JSON.stringify(event), headers: { 'driftwatch-event-id': event.id } })),
       );
     }
-    this.queue.splice(0, jobs.length);
-    this.stored -= jobs.length;
     const done = this.now();
-    jobs.forEach((job, i) => {
+    step.jobs.forEach((job, i) => {
       this.stats.windows++;
-      this.emit({ type: 'window', evaluation: evaluations[i]!, event: events[i] ?? null, latencyMs: done - job.dueAt });
+      this.emit({ type: 'window', evaluation: step.evaluations[i]!, event: step.events[i] ?? null, latencyMs: done - job.dueAt });
     });
+  }
+
+  /**
+   * Stage 3 for published steps (at the head of the queue, in order): their sample rows, then their alerts; then
+   * their reports leave the queue.
+   */
+  private async finishSteps(steps: ReadonlyArray<WrittenStep>): Promise<void> {
+    if (this.fatal) throw this.fatal;
+    const records = steps.flatMap((s) => s.records);
+    await this.o.store.putWindowSamples(records);
+    const publish = steps.flatMap((s) => s.events.filter((e): e is DriftEvent => e !== null));
+    // Alerts are announced after their windows (console order); they are stored before anything is committed.
+    const announce = publish.length > 0 && this.o.alerts ? await this.o.alerts.onReports(publish) : undefined;
+    const count = records.length;
+    this.queue.splice(0, count);
+    this.stored -= count;
     announce?.();
     this.maybeResume();
   }

@@ -18,6 +18,7 @@ import { createReference, promoteReference } from '../../src/reference/lifecycle
 import { loadRuleSet } from '../../src/config/rules-file.js';
 import { Alerting } from '../../src/pipeline/alerting.js';
 import { InlineEvaluator, WorkerEvaluator, type Evaluator } from '../../src/pipeline/evaluator.js';
+import type { DriftEvent } from '../../src/pipeline/window-report.js';
 
 const FIXTURES = join(import.meta.dirname, '..', '..', 'fixtures', 'demo');
 const harness = engineHarness('pipeline');
@@ -141,9 +142,9 @@ describe('pipeline', () => {
     // The real store, with window writes held back until the test opens the gate.
     const slow = new Proxy(store, {
       get(target, prop, receiver) {
-        if (prop === 'putWindows') return async (...args: Parameters<typeof store.putWindows>) => {
+        if (prop === 'putWindowResults') return async (...args: Parameters<typeof store.putWindowResults>) => {
           await gate;
-          return target.putWindows(...args);
+          return target.putWindowResults(...args);
         };
         const v = Reflect.get(target, prop, receiver);
         return typeof v === 'function' ? v.bind(target) : v;
@@ -420,6 +421,64 @@ describe('pipeline with evaluation on worker threads', () => {
     expect(new Set(published.flat()).size).toBe(3);
     expect(windowEvents).toEqual([0, 5, 10]);
     expect(commits.at(-1)!.offset).toBeGreaterThan(4n);
+    await refs.stop();
+  });
+
+  it('publishes a drift event once its results are stored, and stores its samples and alerts after, before any commit passes it', async () => {
+    const { store, refs, source, commits } = await demoWithCommits();
+    let openSamples!: () => void;
+    const samplesGate = new Promise<void>((r) => (openSamples = r));
+    const log: string[] = [];
+    // The real store, with the sample rows held back until the test lets them go.
+    const held = new Proxy(store, {
+      get(target, prop, receiver) {
+        if (prop === 'putWindowSamples') return async (...args: Parameters<typeof store.putWindowSamples>) => {
+          log.push(`samples asked ${args[0].map((r) => (r.key.start - START) / MIN).join(',')}`);
+          await samplesGate;
+          await target.putWindowSamples(...args);
+          log.push('samples stored');
+        };
+        const v = Reflect.get(target, prop, receiver);
+        return typeof v === 'function' ? v.bind(target) : v;
+      },
+    });
+    const publisher: Publisher = {
+      description: 'recording',
+      publish: async (_topic, messages) => {
+        log.push(`published ${messages.length}`);
+      },
+      close: async () => undefined,
+    };
+    const alerts = {
+      onReports: async (events: ReadonlyArray<DriftEvent>) => {
+        log.push(`alerts ${events.length}`);
+        return () => log.push('announced');
+      },
+    };
+    const pipeline = pipelineFor(held, source, refs, DEMO_MODEL, {
+      commitIntervalMs: 0,
+      publisher,
+      alerts,
+      topics: { driftEvents: 'events', deadLetters: null },
+      onEvent: (e) => e.type === 'window' && log.push(`window ${(e.evaluation.due.key.start - START) / MIN}`),
+    });
+    await source.start(pipeline);
+    await source.send([demoRecord(START)]);
+    await source.send([demoRecord(START + 5 * MIN)]); // offset 2 closes the first window
+    for (let i = 0; i < 100 && !log.includes('window 0'); i++) await new Promise((r) => setTimeout(r, 10));
+    // Published and reported while its samples are held; its alerts wait for them.
+    expect(log).toEqual(['published 1', 'window 0', 'samples asked 0']);
+    const key = (await store.listWindows({ model: DEMO_MODEL, from: START - MIN, to: START + 3600_000 }))[0]!.key;
+    expect(await store.windowFeatures(key)).not.toEqual([]);
+    expect((await store.windowSamples({ model: DEMO_MODEL, from: START - MIN, to: START + MIN })).windows).toBe(0);
+    await source.send([demoRecord(START + 6 * MIN)]); // a batch, and so a commit, in between
+    expect(commits.length).toBeGreaterThan(0);
+    expect(commits.every((c) => c.offset <= 1n)).toBe(true);
+    openSamples();
+    await pipeline.flush();
+    expect(log.slice(3, 6)).toEqual(['samples stored', 'alerts 1', 'announced']);
+    expect((await store.windowSamples({ model: DEMO_MODEL, from: START - MIN, to: START + MIN })).table.rowCount).toBe(1);
+    expect(commits.at(-1)!.offset).toBeGreaterThan(3n);
     await refs.stop();
   });
 

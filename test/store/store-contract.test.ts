@@ -644,6 +644,23 @@ describe('window history', () => {
     expect(samples.table.rowCount).toBe(4);
   });
 
+  it('putWindowResults then putWindowSamples store what putWindows stores: the window is listed with its results before its samples', async () => {
+    const store = await h.open(h.config());
+    const a = windowKey(BASE);
+    const b = windowKey(BASE + MINUTE, { segment: { lot: HOSTILE[0] } });
+    const ra = windowRecord(a, { sample: table([numbers('x', SPECIAL_DOUBLES), categories('c', HOSTILE_CATEGORIES.slice(0, SPECIAL_DOUBLES.length))]) });
+    const rb = windowRecord(b);
+    await store.putWindowResults([ra, rb]);
+    expect((await store.listWindows({ model: a.model, from: BASE, to: BASE + DAY })).map((w) => w.key.start)).toEqual([BASE, BASE + MINUTE]);
+    expect(await store.windowQuality(a)).toEqual(ra.quality);
+    const range = { model: a.model, from: BASE, to: BASE + DAY, excludeDrifted: false };
+    expect((await store.windowSamples(range)).windows).toBe(0);
+    await store.putWindowSamples([ra, rb]);
+    const samples = await store.windowSamples(range);
+    expect(samples.windows).toBe(1);
+    expectSameRows(samples.table, ra.sample!);
+  });
+
   it('windowSamples stacks the samples of a range oldest first, and can leave out drifted windows', async () => {
     const store = await h.open(h.config());
     const model = `sampled ${HOSTILE[1]}`;

@@ -90,6 +90,15 @@ function windowKeyFields(key: WindowKey): Record<string, unknown> {
   };
 }
 
+/** The columns a window's sample rows are written with (the float halves rebuild `numbers`). */
+const SAMPLE_WRITE_COLUMNS = ['model', 'segment', 'window_start', 'window_end', 'version', 'column_index', 'column', 'kind', 'integer', 'dtype', 'chunk', 'hi', 'lo', 'categories'];
+
+/** What a window write is called in errors. */
+function describeWrite(records: ReadonlyArray<WindowRecord>): string {
+  const first = records[0]!;
+  return records.length === 1 ? `storing window ${first.key.model} ${new Date(first.key.start).toISOString()}` : `storing ${records.length} windows`;
+}
+
 /** Small bodies joined (JSONEachRow rows are lines) up to the target size: one insert instead of one per window. */
 function* mergeBodies(bodies: Iterable<SampleBody>): Generator<SampleBody> {
   let parts: Buffer[] = [];
@@ -407,18 +416,27 @@ export class ClickHouseStore implements Store {
 
   /**
    * Several window reports in one write per table (a stream closing many windows at once pays the round trips
-   * once). The result tables are independent of each other and written concurrently; the summary rows come last,
-   * once every result row is in, so a listed window always has its results.
+   * once). The result tables and the sample rows are independent of each other and written concurrently; the
+   * summary rows come last, once every result row is in, so a listed window always has its results.
    */
   async putWindows(records: ReadonlyArray<WindowRecord>): Promise<void> {
-    if (records.length === 0) return;
-    const first = records[0]!;
-    const what =
-      records.length === 1
-        ? `storing window ${first.key.model} ${new Date(first.key.start).toISOString()}`
-        : `storing ${records.length} windows`;
-    const sampleColumns = ['model', 'segment', 'window_start', 'window_end', 'version', 'column_index', 'column', 'kind', 'integer', 'dtype', 'chunk', 'hi', 'lo', 'categories'];
+    await this.writeWindows(records, true);
+  }
+
+  /** As `putWindows`, without the sample rows: a listed window has its results, its samples come with `putWindowSamples`. */
+  async putWindowResults(records: ReadonlyArray<WindowRecord>): Promise<void> {
+    await this.writeWindows(records, false);
+  }
+
+  /** The sample rows of window reports (those that carry any), in one write. */
+  async putWindowSamples(records: ReadonlyArray<WindowRecord>): Promise<void> {
     const samples = records.filter((r) => r.sample);
+    if (samples.length > 0) await this.insertSamples(describeWrite(samples), samples);
+  }
+
+  private async writeWindows(records: ReadonlyArray<WindowRecord>, withSamples: boolean): Promise<void> {
+    if (records.length === 0) return;
+    const what = describeWrite(records);
     const features: Array<Record<string, unknown>> = [];
     const outliers: Array<Record<string, unknown>> = [];
     const quality: Array<Record<string, unknown>> = [];
@@ -483,22 +501,23 @@ export class ClickHouseStore implements Store {
       this.insert(what, 'window_outliers', outliers),
       this.insert(what, 'window_quality', quality),
     ];
-    if (samples.length > 0) {
-      writes.push(
-        this.insertBodies(
-          what,
-          'window_samples',
-          sampleColumns,
-          mergeBodies(
-            (function* () {
-              for (const r of samples) yield* sampleBodies({ ...windowKeyFields(r.key), version: r.version }, r.sample!);
-            })(),
-          ),
-        ),
-      );
-    }
+    const samples = withSamples ? records.filter((r) => r.sample) : [];
+    if (samples.length > 0) writes.push(this.insertSamples(what, samples));
     await Promise.all(writes);
     await this.insert(what, 'windows', summaries);
+  }
+
+  private async insertSamples(what: string, records: ReadonlyArray<WindowRecord>): Promise<void> {
+    await this.insertBodies(
+      what,
+      'window_samples',
+      SAMPLE_WRITE_COLUMNS,
+      mergeBodies(
+        (function* () {
+          for (const r of records) yield* sampleBodies({ ...windowKeyFields(r.key), version: r.version }, r.sample!);
+        })(),
+      ),
+    );
   }
 
   async listWindows(query: { model: string; from: number; to: number }): Promise<WindowSummary[]> {

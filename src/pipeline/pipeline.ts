@@ -125,10 +125,10 @@ interface Job {
 
 /** A step whose results are stored, on its way through the writer's later stages. */
 interface WrittenStep {
-  readonly jobs: ReadonlyArray<Job>;
-  readonly evaluations: ReadonlyArray<WindowEvaluation>;
   readonly records: ReadonlyArray<WindowRecord>;
   readonly events: ReadonlyArray<DriftEvent | null>;
+  /** Its drift events' publish (after the previous step's); its windows are reported when it resolves. */
+  readonly published: Promise<void>;
 }
 
 /** Bytes per publish request at most (Kafka's default message.max.bytes is about 1 MiB). */
@@ -147,7 +147,7 @@ const YIELD_CHECK_RECORDS = 128;
 /** Reports written together at most (one insert per table for all of them). */
 const MAX_WRITE_BATCH = 64;
 
-/** Published steps waiting for their samples and alerts at most, before the writer stores no more results until they are written. */
+/** Steps waiting for stage 3 (samples and alerts) beyond which it no longer lets results writes go first. */
 const MAX_UNFINISHED_STEPS = 4;
 
 /** How many rejected records a batch outcome lists (the count is always complete). */
@@ -162,6 +162,11 @@ export class Pipeline implements SourceHandler {
   /** Dead letters not written yet (they leave once written), with the source offset each came from. */
   private readonly pendingDead: Array<{ readonly letter: DeadLetter; readonly bytes: Uint8Array; readonly partition: PartitionId; readonly offset: bigint }> = [];
   private writer: Promise<void> | null = null;
+  /** Stage 3 while it runs (see `write`), the steps waiting for it, the last step's publish, a results write. */
+  private finisher: Promise<void> | null = null;
+  private unfinished: WrittenStep[] = [];
+  private publishing: Promise<void> | null = null;
+  private resultsWrite: Promise<void> | null = null;
   /** Reports at the head of the queue already in the store, their drift events not yet acknowledged. */
   private stored = 0;
   /** While a flush drains: steps may be written in parts (see `writable`). */
@@ -469,96 +474,108 @@ export class Pipeline implements SourceHandler {
 
   /** Waits until every queued report and dead letter is written. */
   private async drain(): Promise<void> {
-    for (let i = 0; i < 1_000_000 && (this.writer || this.queue.length > 0 || this.pendingDead.length > 0); i++) {
-      // After a failure nothing more is written: a restart replays from the last commit.
-      if (this.fatal) throw this.fatal;
+    for (let i = 0; i < 1_000_000 && (this.writer || this.finisher || this.queue.length > 0 || this.pendingDead.length > 0); i++) {
+      if (this.fatal) break;
       this.kick();
       await this.writer;
+      this.kickFinisher();
+      await this.finisher;
     }
-    if (this.fatal) throw this.fatal;
+    if (this.fatal) {
+      // After a failure nothing more is written (a restart replays from the last commit); what is in flight settles
+      // first, so the caller may close the store and the producer.
+      await this.writer;
+      await this.finisher;
+      await this.publishing?.catch(() => undefined);
+      throw this.fatal;
+    }
   }
 
   /**
    * Three stages, in queue order, each step (see `writable`) through all three:
-   * 1. its reports' results are stored (a listed window has its results);
-   * 2. its drift events are published, while the next step is stored;
-   * 3. its sample rows are stored and its alerts evaluated and stored (outbox, history, state), for the steps
-   *    published so far together, when the writer has nothing to store (or MAX_UNFINISHED_STEPS are waiting).
-   * Stage 3 is off the drift events' path: an event waits for its results to be stored, never for the samples or
-   * alerts. A report leaves the queue (and stops holding its offsets back) only after stage 3, so a commit never
-   * passes a report whose event, samples or alerts are not durable. Alerts see the events in publish order and
-   * only once they are acknowledged. A failure in any stage stops the writer at once and for good.
+   * 1. its reports' results are stored (a listed window has its results), by `write`;
+   * 2. its drift events are published (after the previous step's), while the next step's results are stored;
+   * 3. its sample rows are stored and its alerts evaluated and stored (outbox, history, state), by `finish`, for
+   *    the steps published so far together, preferably while no results are being stored.
+   * An event waits for its window's results, never for samples or alerts. A report leaves the queue (and stops
+   * holding its offsets back) only after stage 3, so a commit never passes a report whose event, samples or
+   * alerts are not durable. Alerts see the events in publish order, once acknowledged. A failure in any stage
+   * stops the pipeline at once and for good: nothing is stored, published, reported or committed after it.
    */
   private async write(): Promise<void> {
-    /** The publish of the last stored step (each publish waits for the one before it). */
-    let publishing: Promise<void> | null = null;
-    /** Steps stored, published or being published, not finished (stage 3) yet. */
-    let unfinished: WrittenStep[] = [];
-    /** The running stage 3 (one at a time, in order). */
-    let finishing: Promise<void> | null = null;
-    const finish = (): void => {
-      if (finishing || unfinished.length === 0) return;
-      const steps = unfinished;
-      const published = publishing;
-      unfinished = [];
-      finishing = (async () => {
-        await published;
-        await this.finishSteps(steps);
-      })();
-      // A failure stops the pipeline at once (no batch is taken after it), and is thrown where this is awaited.
-      finishing.catch((e: unknown) => this.failWriter(e));
-      void finishing.then(
-        () => (finishing = null),
-        () => undefined,
-      );
-    };
     try {
-      for (let round = 0; round < 1_000_000; round++) {
-        while (this.queue.length > this.stored || this.pendingDead.length > 0) {
-          if (this.fatal) throw this.fatal;
-          if (this.pendingDead.length > 0) await this.writeDeadLetters();
-          if (this.queue.length === this.stored) continue;
-          const ready = this.writable();
-          if (typeof ready !== 'number') {
-            // Nothing to store until an evaluation ends: a good time for stage 3.
-            finish();
-            await ready;
-            continue;
-          }
-          if (unfinished.length >= MAX_UNFINISHED_STEPS) {
-            if (finishing) await finishing;
-            finish();
-          }
-          const jobs = this.queue.slice(this.stored, this.stored + ready);
-          const failed = jobs.find((job) => job.error);
-          if (failed) throw new Error(`evaluating window ${describeKey(failed.due)} failed: ${failed.error!.message}`, { cause: failed.error });
-          const evaluations = jobs.map((job) => job.evaluation!);
-          const records = evaluations.map((e) => windowRecord(e, this.settingsFor(e.due.key.model).sampleRows));
-          const writeStarted = this.now();
-          await this.o.store.putWindowResults(records);
-          this.emit({ type: 'write', windows: records.length, durationMs: this.now() - writeStarted });
-          const step: WrittenStep = { jobs, evaluations, records, events: evaluations.map((e, i) => driftEvent(e, records[i]!)) };
-          this.stored += jobs.length;
-          const previous = publishing;
-          publishing = (async () => {
-            if (previous) await previous;
-            await this.publishStep(step);
-          })();
-          publishing.catch((e: unknown) => this.failWriter(e));
-          unfinished.push(step);
+      for (let i = 0; i < 1_000_000 && (this.queue.length > this.stored || this.pendingDead.length > 0); i++) {
+        if (this.fatal) throw this.fatal;
+        if (this.pendingDead.length > 0) {
+          await this.writeDeadLetters();
+          continue;
         }
-        finish();
-        await publishing;
-        await finishing;
-        // The last stage 3 may have started before more was stored, and a batch may have queued more meanwhile.
-        finish();
-        await finishing;
-        if (this.queue.length === this.stored && this.pendingDead.length === 0) break;
+        const ready = this.writable();
+        if (typeof ready !== 'number') {
+          await ready;
+          continue;
+        }
+        const jobs = this.queue.slice(this.stored, this.stored + ready);
+        const failed = jobs.find((job) => job.error);
+        if (failed) throw new Error(`evaluating window ${describeKey(failed.due)} failed: ${failed.error!.message}`, { cause: failed.error });
+        const evaluations = jobs.map((job) => job.evaluation!);
+        const records = evaluations.map((e) => windowRecord(e, this.settingsFor(e.due.key.model).sampleRows));
+        const writeStarted = this.now();
+        const results = this.o.store.putWindowResults(records);
+        this.resultsWrite = results.then(
+          () => undefined,
+          () => undefined,
+        );
+        try {
+          await results;
+        } finally {
+          this.resultsWrite = null;
+        }
+        if (this.fatal) throw this.fatal;
+        this.emit({ type: 'write', windows: records.length, durationMs: this.now() - writeStarted });
+        this.stored += jobs.length;
+        const previous = this.publishing;
+        const events = evaluations.map((e, i) => driftEvent(e, records[i]!));
+        const step: WrittenStep = {
+          records,
+          events,
+          published: (async () => {
+            await previous;
+            await this.publishStep(jobs, evaluations, events);
+          })(),
+        };
+        // A failed publish stops the pipeline at once (no batch is taken after it), not when stage 3 gets to it.
+        step.published.catch((e: unknown) => this.failWriter(e));
+        this.publishing = step.published;
+        this.unfinished.push(step);
+        this.kickFinisher();
       }
     } catch (e) {
       this.failWriter(e);
-      await publishing?.catch(() => undefined);
-      await (finishing as Promise<void> | null)?.catch(() => undefined);
+    }
+  }
+
+  private kickFinisher(): void {
+    if (this.finisher || this.fatal || this.unfinished.length === 0) return;
+    this.finisher = this.finish().finally(() => {
+      this.finisher = null;
+      // Steps stored after the last look.
+      this.kickFinisher();
+    });
+  }
+
+  /** Stage 3, back to back while steps wait for it; never rejects (a failure stops the pipeline). */
+  private async finish(): Promise<void> {
+    try {
+      for (let i = 0; i < 1_000_000 && this.unfinished.length > 0; i++) {
+        // The next step's results go first (its event waits for them), unless too many steps wait for stage 3.
+        for (let j = 0; j < 1_000 && this.resultsWrite && this.unfinished.length < MAX_UNFINISHED_STEPS; j++) await this.resultsWrite;
+        const steps = this.unfinished.splice(0);
+        await steps[steps.length - 1]!.published;
+        await this.finishSteps(steps);
+      }
+    } catch (e) {
+      this.failWriter(e);
     }
   }
 
@@ -573,19 +590,20 @@ export class Pipeline implements SourceHandler {
   }
 
   /** Publishes a stored step's drift events; its windows are reported once they are acknowledged. */
-  private async publishStep(step: WrittenStep): Promise<void> {
+  private async publishStep(jobs: ReadonlyArray<Job>, evaluations: ReadonlyArray<WindowEvaluation>, events: ReadonlyArray<DriftEvent | null>): Promise<void> {
     if (this.fatal) throw this.fatal;
-    const publish = step.events.filter((e): e is DriftEvent => e !== null);
+    const publish = events.filter((e): e is DriftEvent => e !== null);
     if (publish.length > 0 && this.o.publisher && this.o.topics.driftEvents) {
       await this.publishChunked(
         this.o.topics.driftEvents,
         publish.map((event) => ({ key: event.model, value: JSON.stringify(event), headers: { 'driftwatch-event-id': event.id } })),
       );
     }
+    if (this.fatal) throw this.fatal;
     const done = this.now();
-    step.jobs.forEach((job, i) => {
+    jobs.forEach((job, i) => {
       this.stats.windows++;
-      this.emit({ type: 'window', evaluation: step.evaluations[i]!, event: step.events[i] ?? null, latencyMs: done - job.dueAt });
+      this.emit({ type: 'window', evaluation: evaluations[i]!, event: events[i] ?? null, latencyMs: done - job.dueAt });
     });
   }
 
@@ -597,12 +615,13 @@ export class Pipeline implements SourceHandler {
     if (this.fatal) throw this.fatal;
     const records = steps.flatMap((s) => s.records);
     await this.o.store.putWindowSamples(records);
+    if (this.fatal) throw this.fatal;
     const publish = steps.flatMap((s) => s.events.filter((e): e is DriftEvent => e !== null));
     // Alerts are announced after their windows (console order); they are stored before anything is committed.
     const announce = publish.length > 0 && this.o.alerts ? await this.o.alerts.onReports(publish) : undefined;
-    const count = records.length;
-    this.queue.splice(0, count);
-    this.stored -= count;
+    if (this.fatal) throw this.fatal;
+    this.queue.splice(0, records.length);
+    this.stored -= records.length;
     announce?.();
     this.maybeResume();
   }
@@ -674,6 +693,7 @@ export class Pipeline implements SourceHandler {
       const bytes = (typeof m.value === 'string' ? Buffer.byteLength(m.value) : m.value.length) + Buffer.byteLength(m.key) + 256;
       if (chunk.length > 0 && size + bytes > PUBLISH_CHUNK_BYTES) {
         await this.o.publisher!.publish(topic, chunk);
+        if (this.fatal) throw this.fatal;
         chunk = [];
         size = 0;
       }
@@ -727,6 +747,8 @@ export class Pipeline implements SourceHandler {
   }
 
   private async maybeCommit(force: boolean): Promise<void> {
+    // After a failure nothing is committed: a restart replays from the last commit.
+    if (this.fatal) return;
     const now = this.now();
     if (!force && now - this.lastCommit < (this.o.commitIntervalMs ?? 1000)) return;
     this.lastCommit = now;

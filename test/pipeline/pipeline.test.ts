@@ -9,7 +9,7 @@ import { describe, expect, it } from 'vitest';
 import type { BatchOutcome, Checkpoint, PartitionId, Publisher, Source, SourceHandler, SourceMessage } from '../../src/core/stream.js';
 import { DEMO_MODEL, DEMO_SEGMENT, prepareDemo } from '../../src/app/demo-data.js';
 import { Pipeline, type PipelineEvent, type PipelineOptions } from '../../src/pipeline/pipeline.js';
-import type { Store } from '../../src/core/store.js';
+import type { Store, WindowRecord } from '../../src/core/store.js';
 import type { ModelSettings } from '../../src/pipeline/models.js';
 import { ActiveReferences } from '../../src/reference/active.js';
 import { createDemoSource } from '../../src/sources/demo.js';
@@ -264,6 +264,57 @@ function demoRecord(ts: number): string {
   return JSON.stringify({ model: DEMO_MODEL, ts, features: { temp_c: 80, pressure_bar: 6 } });
 }
 
+/** A promise the test settles: `open()` resolves it, `fail(e)` rejects it. */
+function gate(): { promise: Promise<void>; open: () => void; fail: (e: Error) => void } {
+  let open!: () => void;
+  let fail!: (e: Error) => void;
+  const promise = new Promise<void>((resolve, reject) => {
+    open = resolve;
+    fail = reject;
+  });
+  return { promise, open, fail };
+}
+
+/**
+ * The real store, logging its window writes (by window start, in minutes after START) to `log`; `hold` is awaited
+ * before the n-th call of a method (0-based) reaches the store.
+ */
+function loggingStore(store: Store, log: string[], hold: { results?: (n: number) => Promise<void>; samples?: (n: number) => Promise<void> } = {}): Store {
+  const calls = { results: 0, samples: 0 };
+  const wrap = (name: 'results' | 'samples', write: (records: ReadonlyArray<WindowRecord>) => Promise<void>) =>
+    async (records: ReadonlyArray<WindowRecord>) => {
+      const keys = records.map((r) => (r.key.start - START) / MIN).join(',');
+      const n = calls[name]++;
+      log.push(`${name} asked ${keys}`);
+      await hold[name]?.(n);
+      await write(records);
+      log.push(`${name} stored ${keys}`);
+    };
+  return new Proxy(store, {
+    get(target, prop, receiver) {
+      if (prop === 'putWindowResults') return wrap('results', (r) => target.putWindowResults(r));
+      if (prop === 'putWindowSamples') return wrap('samples', (r) => target.putWindowSamples(r));
+      const v = Reflect.get(target, prop, receiver);
+      return typeof v === 'function' ? v.bind(target) : v;
+    },
+  });
+}
+
+/** Polls (every 10 ms) until `done()`; fails after 5 s. */
+async function until(done: () => boolean): Promise<void> {
+  for (let i = 0; i < 500 && !done(); i++) await new Promise((r) => setTimeout(r, 10));
+  if (!done()) throw new Error(`timed out waiting for ${done.toString()}`);
+}
+
+/** Pipeline events as log lines: windows by start (minutes after START), writes, errors. */
+function logEvents(log: string[]): (e: PipelineEvent) => void {
+  return (e) => {
+    if (e.type === 'window') log.push(`window ${(e.evaluation.due.key.start - START) / MIN}`);
+    if (e.type === 'write') log.push(`write ${e.windows}`);
+    if (e.type === 'error') log.push(`error ${e.error.message}`);
+  };
+}
+
 describe('pipeline with evaluation on worker threads', () => {
   /** Every stored result of every window of `model`, in window order (computedAt left out: it is a clock reading). */
   async function storedResults(store: Store, model: string): Promise<unknown[]> {
@@ -470,16 +521,135 @@ describe('pipeline with evaluation on worker threads', () => {
     expect(log).toEqual(['published 1', 'window 0', 'samples asked 0']);
     const key = (await store.listWindows({ model: DEMO_MODEL, from: START - MIN, to: START + 3600_000 }))[0]!.key;
     expect(await store.windowFeatures(key)).not.toEqual([]);
-    expect((await store.windowSamples({ model: DEMO_MODEL, from: START - MIN, to: START + MIN })).windows).toBe(0);
+    expect((await store.windowSamples({ model: DEMO_MODEL, from: START - MIN, to: START + MIN, excludeDrifted: false })).windows).toBe(0);
     await source.send([demoRecord(START + 6 * MIN)]); // a batch, and so a commit, in between
     expect(commits.length).toBeGreaterThan(0);
     expect(commits.every((c) => c.offset <= 1n)).toBe(true);
     openSamples();
     await pipeline.flush();
     expect(log.slice(3, 6)).toEqual(['samples stored', 'alerts 1', 'announced']);
-    expect((await store.windowSamples({ model: DEMO_MODEL, from: START - MIN, to: START + MIN })).table.rowCount).toBe(1);
+    expect((await store.windowSamples({ model: DEMO_MODEL, from: START - MIN, to: START + MIN, excludeDrifted: false })).table.rowCount).toBe(1);
     expect(commits.at(-1)!.offset).toBeGreaterThan(3n);
     await refs.stop();
+  });
+
+  it('stores and publishes the next step while the samples of the last are held, and commits neither until they are stored', async () => {
+    const { store, refs, source, commits } = await demoWithCommits();
+    const log: string[] = [];
+    const samples0 = gate();
+    const held = loggingStore(store, log, { samples: (n) => (n === 0 ? samples0.promise : Promise.resolve()) });
+    const publisher: Publisher = { description: 'recording', publish: async (_t, m) => void log.push(`published ${m.length}`), close: async () => undefined };
+    const pipeline = pipelineFor(held, source, refs, DEMO_MODEL, {
+      commitIntervalMs: 0, publisher, topics: { driftEvents: 'events', deadLetters: null }, onEvent: logEvents(log),
+    });
+    await source.start(pipeline);
+    await source.send([demoRecord(START)]);
+    await source.send([demoRecord(START + 5 * MIN)]); // closes window 0 (offset 2)
+    await until(() => log.includes('samples asked 0'));
+    await source.send([demoRecord(START + 10 * MIN)]); // closes window 5 (offset 3)
+    await until(() => log.includes('window 5'));
+    expect(log).toContain('results stored 5');
+    expect(log).not.toContain('samples stored 0');
+    expect(commits.every((c) => c.offset <= 1n)).toBe(true);
+    samples0.open();
+    await pipeline.flush();
+    expect(log.filter((l) => l.startsWith('samples stored')).join(' ')).toMatch(/^samples stored 0 samples stored 5(,10)?/);
+    expect(commits.at(-1)!.offset).toBeGreaterThan(3n);
+    await refs.stop();
+  });
+
+  it('writes the samples and alerts of a stored step without waiting for a later window still being evaluated', async () => {
+    const { store, refs, source } = await demoWithCommits();
+    const log: string[] = [];
+    const samples0 = gate();
+    const results1 = gate();
+    const { evaluator, gates, openAll } = gatedEvaluator();
+    const held = loggingStore(store, log, {
+      results: (n) => (n === 1 ? results1.promise : Promise.resolve()),
+      samples: (n) => (n === 0 ? samples0.promise : Promise.resolve()),
+    });
+    const alerts = { onReports: async (events: ReadonlyArray<DriftEvent>) => void log.push(`alerts ${events.map((e) => (Date.parse(e.window.start) - START) / MIN).join(',')}`) };
+    const pipeline = pipelineFor(held, source, refs, DEMO_MODEL, { evaluator, alerts, onEvent: logEvents(log) });
+    await source.start(pipeline);
+    await source.send([demoRecord(START)]);
+    await source.send([demoRecord(START + 5 * MIN)]); // closes window 0
+    gates.get(START)!();
+    await until(() => log.includes('samples asked 0')); // stage 3 of window 0, held
+    await source.send([demoRecord(START + 10 * MIN)]); // closes window 5
+    gates.get(START + 5 * MIN)!();
+    await until(() => log.includes('results asked 5'));
+    await source.send([demoRecord(START + 15 * MIN)]); // closes window 10, its evaluation held
+    results1.open();
+    await until(() => log.includes('window 5'));
+    samples0.open();
+    // Window 5's stage 3 follows window 0's at once, while window 10 is still being evaluated.
+    await until(() => log.includes('alerts 5'));
+    expect(log).toContain('alerts 0');
+    expect(log).toContain('alerts 5');
+    expect(log).not.toContain('results asked 10');
+    openAll();
+    gates.get(START + 10 * MIN)!();
+    await pipeline.flush();
+    expect(log.filter((l) => l.startsWith('window'))).toEqual(['window 0', 'window 5', 'window 10', 'window 15']);
+    await refs.stop();
+  });
+
+  it('reports nothing after a failure in any stage: no window after a failed sample write, no write after a failed publish', async () => {
+    // A sample write fails while the next step's publish is in flight: that window is not reported.
+    {
+      const { store, refs, source, commits } = await demoWithCommits();
+      const log: string[] = [];
+      const samples0 = gate();
+      const publish1 = gate();
+      const held = loggingStore(store, log, { samples: (n) => (n === 0 ? samples0.promise : Promise.resolve()) });
+      let calls = 0;
+      const publisher: Publisher = {
+        description: 'held',
+        publish: async () => {
+          if (calls++ === 1) await publish1.promise;
+        },
+        close: async () => undefined,
+      };
+      const pipeline = pipelineFor(held, source, refs, DEMO_MODEL, {
+        commitIntervalMs: 0, publisher, topics: { driftEvents: 'events', deadLetters: null }, onEvent: logEvents(log),
+      });
+      await source.start(pipeline);
+      await source.send([demoRecord(START)]);
+      await source.send([demoRecord(START + 5 * MIN)]); // closes window 0
+      await until(() => log.includes('samples asked 0'));
+      await source.send([demoRecord(START + 10 * MIN)]); // closes window 5
+      await until(() => calls === 2);
+      samples0.fail(new Error('disk full'));
+      await until(() => log.some((l) => l.startsWith('error')));
+      publish1.open();
+      await expect(pipeline.flush()).rejects.toThrow(/disk full/);
+      expect(log.slice(log.findIndex((l) => l.startsWith('error')) + 1)).toEqual([]);
+      expect(log.filter((l) => l.startsWith('window'))).toEqual(['window 0']);
+      expect(commits.every((c) => c.offset <= 1n)).toBe(true);
+      await refs.stop();
+    }
+    // A publish fails while the next step's results are being written: no write is reported after the failure.
+    {
+      const { store, refs, source } = await demoWithCommits();
+      const log: string[] = [];
+      const results1 = gate();
+      const held = loggingStore(store, log, { results: (n) => (n === 1 ? results1.promise : Promise.resolve()) });
+      const { publisher, release } = heldPublisher(new Error('broker gone'));
+      const pipeline = pipelineFor(held, source, refs, DEMO_MODEL, {
+        commitIntervalMs: 0, publisher, topics: { driftEvents: 'events', deadLetters: null }, onEvent: logEvents(log),
+      });
+      await source.start(pipeline);
+      await source.send([demoRecord(START)]);
+      await source.send([demoRecord(START + 5 * MIN)]);
+      await source.send([demoRecord(START + 10 * MIN)]);
+      await until(() => log.includes('results asked 5'));
+      release();
+      await until(() => log.some((l) => l.startsWith('error')));
+      results1.open();
+      await expect(pipeline.flush()).rejects.toThrow(/broker gone/);
+      expect(log.filter((l) => l.startsWith('write') || l.startsWith('window') || l.startsWith('error'))).toEqual(['write 1', 'error broker gone']);
+      await refs.stop();
+    }
   });
 
   it('stops at a failed publish: nothing later is published, reported or committed, and the failure is reported once', async () => {

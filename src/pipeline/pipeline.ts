@@ -147,8 +147,10 @@ const YIELD_CHECK_RECORDS = 128;
 /** Reports written together at most (one insert per table for all of them). */
 const MAX_WRITE_BATCH = 64;
 
-/** Steps waiting for stage 3 (samples and alerts) beyond which it no longer lets results writes go first. */
+/** Steps waiting for stage 3 (samples and alerts) beyond which it no longer lets results writes go first... */
 const MAX_UNFINISHED_STEPS = 4;
+/** ...and the longest it lets evaluations and their results writes go first (ms). */
+const STAGE3_MAX_DEFER_MS = 250;
 
 /** How many rejected records a batch outcome lists (the count is always complete). */
 const MAX_LISTED_REJECTIONS = 20;
@@ -175,6 +177,8 @@ export class Pipeline implements SourceHandler {
   /** Windows handed to the evaluator and not evaluated yet, and batches waiting for that to drop. */
   private evaluating = 0;
   private readonly evaluationWaiters: Array<() => void> = [];
+  /** Woken at every evaluation's end (stage 3 waiting for its turn). */
+  private readonly evaluatedWaiters: Array<() => void> = [];
   private lastCommit = 0;
   private lock: Promise<unknown> = Promise.resolve();
   private fatal: Error | null = null;
@@ -564,12 +568,36 @@ export class Pipeline implements SourceHandler {
     });
   }
 
+  /**
+   * Waits while a results write runs or windows are being evaluated (their results come next, and their events
+   * wait for them), for STAGE3_MAX_DEFER_MS at most and not once MAX_UNFINISHED_STEPS steps wait: the embedded
+   * engine runs one query at a time, so a sample insert started first would hold the next results write back.
+   * Stage 3 then writes the steps that gathered meanwhile together.
+   */
+  private async stage3Turn(): Promise<void> {
+    // Elapsed time, not the pipeline's clock (`now` may be a test's fixed clock).
+    const deadline = performance.now() + STAGE3_MAX_DEFER_MS;
+    for (let j = 0; j < 1_000 && this.unfinished.length < MAX_UNFINISHED_STEPS && !this.fatal; j++) {
+      if (this.resultsWrite) {
+        await this.resultsWrite;
+        continue;
+      }
+      const left = deadline - performance.now();
+      if (this.evaluating === 0 || left <= 0) return;
+      let timer: NodeJS.Timeout | undefined;
+      await new Promise<void>((resolve) => {
+        this.evaluatedWaiters.push(resolve);
+        timer = setTimeout(resolve, left);
+      });
+      clearTimeout(timer);
+    }
+  }
+
   /** Stage 3, back to back while steps wait for it; never rejects (a failure stops the pipeline). */
   private async finish(): Promise<void> {
     try {
       for (let i = 0; i < 1_000_000 && this.unfinished.length > 0; i++) {
-        // The next step's results go first (its event waits for them), unless too many steps wait for stage 3.
-        for (let j = 0; j < 1_000 && this.resultsWrite && this.unfinished.length < MAX_UNFINISHED_STEPS; j++) await this.resultsWrite;
+        await this.stage3Turn();
         const steps = this.unfinished.splice(0);
         await steps[steps.length - 1]!.published;
         await this.finishSteps(steps);
@@ -718,6 +746,7 @@ export class Pipeline implements SourceHandler {
 
   private evaluated(): void {
     this.evaluating--;
+    for (const wake of this.evaluatedWaiters.splice(0)) wake();
     if (this.evaluating <= this.maxEvaluating()) for (const wake of this.evaluationWaiters.splice(0)) wake();
   }
 

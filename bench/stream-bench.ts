@@ -343,7 +343,7 @@ async function parent(): Promise<void> {
           repeats: s.repeats,
           throughput: 'records / seconds from the first delivered batch to the last message counted (bare) or the last window reported (driftwatch); median over the repeats, range beside it',
           latency:
-            "pipeline 'window' events' latencyMs (window due -> report written and drift event acknowledged); p50 and p99 per run (nearest rank), " +
+            "pipeline 'window' events' latencyMs (window due -> results stored and drift event acknowledged; samples and alerts follow); p50 and p99 per run (nearest rank), " +
             'the median of those over the repeats (latency_ms), and over every window of every repeat pooled (latency_ms_pooled)',
           memory: `peak RSS of the child from before its client starts (worker thread sampling process.memoryUsage.rss() every ${SAMPLE_INTERVAL_MS} ms; kernel VmHWM beside it), the largest over the repeats`,
           processes: 'one fresh child process per measured run; the order of bare and driftwatch alternates between repeats',
@@ -353,7 +353,7 @@ async function parent(): Promise<void> {
           ? {
               method:
                 'JSON records produced live into a fresh topic at a fixed rate (below the saturated rate) while driftwatch consumes it; ' +
-                'latency as in the saturated runs (window due -> report written and drift event acknowledged)',
+                'latency as in the saturated runs (window due -> results stored and drift event acknowledged)',
               target_rate: paced.targetRate,
               produced_rate: paced.producedRate,
               records: paced.records,

@@ -527,7 +527,12 @@ describe('pipeline with evaluation on worker threads', () => {
     expect(commits.every((c) => c.offset <= 1n)).toBe(true);
     openSamples();
     await pipeline.flush();
-    expect(log.slice(3, 6)).toEqual(['samples stored', 'alerts 1', 'announced']);
+    // Window 0's alerts after its samples, announced after that (window 5, closed by the flush, may be published
+    // in between: its event does not wait for window 0's samples).
+    const firstAlerts = log.findIndex((l) => l.startsWith('alerts'));
+    expect(log.indexOf('samples stored')).toBeGreaterThan(2);
+    expect(firstAlerts).toBeGreaterThan(log.indexOf('samples stored'));
+    expect(log.indexOf('announced')).toBeGreaterThan(firstAlerts);
     expect((await store.windowSamples({ model: DEMO_MODEL, from: START - MIN, to: START + MIN, excludeDrifted: false })).table.rowCount).toBe(1);
     expect(commits.at(-1)!.offset).toBeGreaterThan(3n);
     await refs.stop();

@@ -82,7 +82,8 @@ export interface PipelineOptions {
   readonly maxEvaluatingWindows?: number;
   /**
    * Alert rules: given the drift events of the steps written since the last call, in window order, once they are
-   * published and before the source is committed (its outbox rows must be durable by then). A failure stops the pipeline like a failed store write.
+   * published and before the source is committed (its outbox rows must be durable by then). A failure stops the
+   * pipeline like a failed store write.
    */
   readonly alerts?: { onReports(events: ReadonlyArray<DriftEvent>): Promise<(() => void) | void> } | null;
   /** Where closed windows are evaluated (default: on this thread). The caller owns it (and closes it). */
@@ -169,7 +170,7 @@ export class Pipeline implements SourceHandler {
   private unfinished: WrittenStep[] = [];
   private publishing: Promise<void> | null = null;
   private resultsWrite: Promise<void> | null = null;
-  /** Reports at the head of the queue already in the store, their drift events not yet acknowledged. */
+  /** Reports at the head of the queue whose results are stored, their events, samples or alerts not yet. */
   private stored = 0;
   /** While a flush drains: steps may be written in parts (see `writable`). */
   private splitSteps = false;

@@ -477,15 +477,14 @@ describe('pipeline with evaluation on worker threads', () => {
 
   it('publishes a drift event once its results are stored, and stores its samples and alerts after, before any commit passes it', async () => {
     const { store, refs, source, commits } = await demoWithCommits();
-    let openSamples!: () => void;
-    const samplesGate = new Promise<void>((r) => (openSamples = r));
+    const samples = gate();
     const log: string[] = [];
     // The real store, with the sample rows held back until the test lets them go.
     const held = new Proxy(store, {
       get(target, prop, receiver) {
         if (prop === 'putWindowSamples') return async (...args: Parameters<typeof store.putWindowSamples>) => {
           log.push(`samples asked ${args[0].map((r) => (r.key.start - START) / MIN).join(',')}`);
-          await samplesGate;
+          await samples.promise;
           await target.putWindowSamples(...args);
           log.push('samples stored');
         };
@@ -516,7 +515,7 @@ describe('pipeline with evaluation on worker threads', () => {
     await source.start(pipeline);
     await source.send([demoRecord(START)]);
     await source.send([demoRecord(START + 5 * MIN)]); // offset 2 closes the first window
-    for (let i = 0; i < 100 && !log.includes('window 0'); i++) await new Promise((r) => setTimeout(r, 10));
+    await until(() => log.includes('window 0'));
     // Published and reported while its samples are held; its alerts wait for them.
     expect(log).toEqual(['published 1', 'window 0', 'samples asked 0']);
     const key = (await store.listWindows({ model: DEMO_MODEL, from: START - MIN, to: START + 3600_000 }))[0]!.key;
@@ -525,7 +524,7 @@ describe('pipeline with evaluation on worker threads', () => {
     await source.send([demoRecord(START + 6 * MIN)]); // a batch, and so a commit, in between
     expect(commits.length).toBeGreaterThan(0);
     expect(commits.every((c) => c.offset <= 1n)).toBe(true);
-    openSamples();
+    samples.open();
     await pipeline.flush();
     // Window 0's alerts after its samples, announced after that (window 5, closed by the flush, may be published
     // in between: its event does not wait for window 0's samples).

@@ -258,10 +258,11 @@ export interface Store {
   putWindows(records: ReadonlyArray<WindowRecord>): Promise<void>;
   /**
    * `putWindows` in two parts, for a writer that has something to do in between (the pipeline publishes the drift
-   * events): the results and summaries first (a listed window has its results), the sample rows after.
+   * events): the drift results and the summaries first (a listed window has its drift results), then the details
+   * (outlier and quality results, sample rows).
    */
   putWindowResults(records: ReadonlyArray<WindowRecord>): Promise<void>;
-  putWindowSamples(records: ReadonlyArray<WindowRecord>): Promise<void>;
+  putWindowDetails(records: ReadonlyArray<WindowRecord>): Promise<void>;
   listWindows(query: { readonly model: string; readonly from: EpochMs; readonly to: EpochMs }): Promise<WindowSummary[]>;
   windowFeatures(key: WindowKey): Promise<WindowFeatureResult[]>;
   windowOutliers(key: WindowKey): Promise<WindowOutlierResult[]>;

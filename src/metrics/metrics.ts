@@ -98,7 +98,7 @@ export class DriftwatchMetrics {
     this.windows = new Counter({ name: 'driftwatch_window_closes_total', help: 'Window reports written, by what closed the window.', labelNames: ['model', 'cause'], registers: r });
     this.latency = new Histogram({
       name: 'driftwatch_window_evaluation_latency_seconds',
-      help: 'From a window closing to its results being stored and its drift event published.',
+      help: 'From a window closing to its drift results being stored and its drift event published.',
       labelNames: ['model'],
       buckets: [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
       registers: r,
@@ -128,7 +128,7 @@ export class DriftwatchMetrics {
     this.pausedSeconds = new Counter({ name: 'driftwatch_backpressure_paused_seconds_total', help: 'Time the source spent paused for backpressure.', registers: r });
     this.writeLatency = new Histogram({
       name: 'driftwatch_store_write_duration_seconds',
-      help: 'Time to write the results of a batch of window reports to the store, before their drift events are published.',
+      help: 'Time to write the drift results of a batch of window reports to the store, before their drift events are published.',
       buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
       registers: r,
     });

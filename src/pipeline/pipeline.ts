@@ -51,7 +51,7 @@ export type PipelineEvent =
   | { readonly type: 'commit'; readonly checkpoints: ReadonlyArray<Checkpoint> }
   /** Partitions this instance gave up in a rebalance. */
   | { readonly type: 'revoked'; readonly partitions: ReadonlyArray<PartitionId> }
-  /** A step's reports' results written to the store (their drift events are published next; samples and alerts follow). */
+  /** A step's reports' drift results written to the store (their drift events are published next; details and alerts follow). */
   | { readonly type: 'write'; readonly windows: number; readonly durationMs: number }
   | { readonly type: 'error'; readonly where: string; readonly error: Error };
 
@@ -148,7 +148,7 @@ const YIELD_CHECK_RECORDS = 128;
 /** Reports written together at most (one insert per table for all of them). */
 const MAX_WRITE_BATCH = 64;
 
-/** Steps waiting for stage 3 (samples and alerts) beyond which it no longer lets results writes go first... */
+/** Steps waiting for stage 3 (details and alerts) beyond which it no longer lets results writes go first... */
 const MAX_UNFINISHED_STEPS = 4;
 /** ...and the longest it lets evaluations and their results writes go first (ms). */
 const STAGE3_MAX_DEFER_MS = 250;
@@ -170,7 +170,7 @@ export class Pipeline implements SourceHandler {
   private unfinished: WrittenStep[] = [];
   private publishing: Promise<void> | null = null;
   private resultsWrite: Promise<void> | null = null;
-  /** Reports at the head of the queue whose results are stored, their events, samples or alerts not yet. */
+  /** Reports at the head of the queue whose drift results are stored, their events, details or alerts not yet. */
   private stored = 0;
   /** While a flush drains: steps may be written in parts (see `writable`). */
   private splitSteps = false;
@@ -498,13 +498,14 @@ export class Pipeline implements SourceHandler {
 
   /**
    * Three stages, in queue order, each step (see `writable`) through all three:
-   * 1. its reports' results are stored (a listed window has its results), by `write`;
+   * 1. its reports' drift results and summaries are stored (a listed window has its drift results), by `write`;
    * 2. its drift events are published (after the previous step's), while the next step's results are stored;
-   * 3. its sample rows are stored and its alerts evaluated and stored (outbox, history, state), by `finish`, for
-   *    the steps published so far together, preferably while no results are being stored.
-   * An event waits for its window's results, never for samples or alerts. A report leaves the queue (and stops
-   * holding its offsets back) only after stage 3, so a commit never passes a report whose event, samples or
-   * alerts are not durable. Alerts see the events in publish order, once acknowledged. A failure in any stage
+   * 3. its details (outlier and quality results, sample rows) are stored and its alerts evaluated and stored
+   *    (outbox, history, state), by `finish`, for the steps published so far together, preferably while no
+   *    results are being stored.
+   * An event waits for its window's drift results (what it carries), never for details or alerts: two inserts
+   * instead of six. A report leaves the queue (and stops holding its offsets back) only after stage 3, so a commit
+   * never passes a report whose event, details or alerts are not durable. Alerts see the events in publish order, once acknowledged. A failure in any stage
    * stops the pipeline at once and for good: nothing is stored, published, reported or committed after it.
    */
   private async write(): Promise<void> {
@@ -572,7 +573,7 @@ export class Pipeline implements SourceHandler {
   /**
    * Waits while a results write runs or windows are being evaluated (their results come next, and their events
    * wait for them), for STAGE3_MAX_DEFER_MS at most and not once MAX_UNFINISHED_STEPS steps wait: the embedded
-   * engine runs one query at a time, so a sample insert started first would hold the next results write back.
+   * engine runs one query at a time, so a details insert started first would hold the next results write back.
    * Stage 3 then writes the steps that gathered meanwhile together.
    */
   private async stage3Turn(): Promise<void> {
@@ -637,13 +638,13 @@ export class Pipeline implements SourceHandler {
   }
 
   /**
-   * Stage 3 for published steps (at the head of the queue, in order): their sample rows, then their alerts; then
+   * Stage 3 for published steps (at the head of the queue, in order): their details, then their alerts; then
    * their reports leave the queue.
    */
   private async finishSteps(steps: ReadonlyArray<WrittenStep>): Promise<void> {
     if (this.fatal) throw this.fatal;
     const records = steps.flatMap((s) => s.records);
-    await this.o.store.putWindowSamples(records);
+    await this.o.store.putWindowDetails(records);
     if (this.fatal) throw this.fatal;
     const publish = steps.flatMap((s) => s.events.filter((e): e is DriftEvent => e !== null));
     // Alerts are announced after their windows (console order); they are stored before anything is committed.

@@ -279,9 +279,9 @@ function gate(): { promise: Promise<void>; open: () => void; fail: (e: Error) =>
  * The real store, logging its window writes (by window start, in minutes after START) to `log`; `hold` is awaited
  * before the n-th call of a method (0-based) reaches the store.
  */
-function loggingStore(store: Store, log: string[], hold: { results?: (n: number) => Promise<void>; samples?: (n: number) => Promise<void> } = {}): Store {
-  const calls = { results: 0, samples: 0 };
-  const wrap = (name: 'results' | 'samples', write: (records: ReadonlyArray<WindowRecord>) => Promise<void>) =>
+function loggingStore(store: Store, log: string[], hold: { results?: (n: number) => Promise<void>; details?: (n: number) => Promise<void> } = {}): Store {
+  const calls = { results: 0, details: 0 };
+  const wrap = (name: 'results' | 'details', write: (records: ReadonlyArray<WindowRecord>) => Promise<void>) =>
     async (records: ReadonlyArray<WindowRecord>) => {
       const keys = records.map((r) => (r.key.start - START) / MIN).join(',');
       const n = calls[name]++;
@@ -293,7 +293,7 @@ function loggingStore(store: Store, log: string[], hold: { results?: (n: number)
   return new Proxy(store, {
     get(target, prop, receiver) {
       if (prop === 'putWindowResults') return wrap('results', (r) => target.putWindowResults(r));
-      if (prop === 'putWindowSamples') return wrap('samples', (r) => target.putWindowSamples(r));
+      if (prop === 'putWindowDetails') return wrap('details', (r) => target.putWindowDetails(r));
       const v = Reflect.get(target, prop, receiver);
       return typeof v === 'function' ? v.bind(target) : v;
     },
@@ -475,18 +475,18 @@ describe('pipeline with evaluation on worker threads', () => {
     await refs.stop();
   });
 
-  it('publishes a drift event once its results are stored, and stores its samples and alerts after, before any commit passes it', async () => {
+  it('publishes a drift event once its drift results are stored, and stores its details and alerts after, before any commit passes it', async () => {
     const { store, refs, source, commits } = await demoWithCommits();
-    const samples = gate();
+    const details = gate();
     const log: string[] = [];
-    // The real store, with the sample rows held back until the test lets them go.
+    // The real store, with the details (outliers, quality, sample rows) held back until the test lets them go.
     const held = new Proxy(store, {
       get(target, prop, receiver) {
-        if (prop === 'putWindowSamples') return async (...args: Parameters<typeof store.putWindowSamples>) => {
-          log.push(`samples asked ${args[0].map((r) => (r.key.start - START) / MIN).join(',')}`);
-          await samples.promise;
-          await target.putWindowSamples(...args);
-          log.push('samples stored');
+        if (prop === 'putWindowDetails') return async (...args: Parameters<typeof store.putWindowDetails>) => {
+          log.push(`details asked ${args[0].map((r) => (r.key.start - START) / MIN).join(',')}`);
+          await details.promise;
+          await target.putWindowDetails(...args);
+          log.push('details stored');
         };
         const v = Reflect.get(target, prop, receiver);
         return typeof v === 'function' ? v.bind(target) : v;
@@ -516,32 +516,36 @@ describe('pipeline with evaluation on worker threads', () => {
     await source.send([demoRecord(START)]);
     await source.send([demoRecord(START + 5 * MIN)]); // offset 2 closes the first window
     await until(() => log.includes('window 0'));
-    // Published and reported while its samples are held; its alerts wait for them.
-    expect(log).toEqual(['published 1', 'window 0', 'samples asked 0']);
+    // Published and reported while its details are held; its alerts wait for them.
+    expect(log).toEqual(['published 1', 'window 0', 'details asked 0']);
     const key = (await store.listWindows({ model: DEMO_MODEL, from: START - MIN, to: START + 3600_000 }))[0]!.key;
     expect(await store.windowFeatures(key)).not.toEqual([]);
+    expect(await store.windowOutliers(key)).toEqual([]);
+    expect(await store.windowQuality(key)).toEqual([]);
     expect((await store.windowSamples({ model: DEMO_MODEL, from: START - MIN, to: START + MIN, excludeDrifted: false })).windows).toBe(0);
     await source.send([demoRecord(START + 6 * MIN)]); // a batch, and so a commit, in between
     expect(commits.length).toBeGreaterThan(0);
     expect(commits.every((c) => c.offset <= 1n)).toBe(true);
-    samples.open();
+    details.open();
     await pipeline.flush();
-    // Window 0's alerts after its samples, announced after that (window 5, closed by the flush, may be published
-    // in between: its event does not wait for window 0's samples).
+    // Window 0's alerts after its details, announced after that (window 5, closed by the flush, may be published
+    // in between: its event does not wait for window 0's details).
     const firstAlerts = log.findIndex((l) => l.startsWith('alerts'));
-    expect(log.indexOf('samples stored')).toBeGreaterThan(2);
-    expect(firstAlerts).toBeGreaterThan(log.indexOf('samples stored'));
+    expect(log.indexOf('details stored')).toBeGreaterThan(2);
+    expect(firstAlerts).toBeGreaterThan(log.indexOf('details stored'));
     expect(log.indexOf('announced')).toBeGreaterThan(firstAlerts);
     expect((await store.windowSamples({ model: DEMO_MODEL, from: START - MIN, to: START + MIN, excludeDrifted: false })).table.rowCount).toBe(1);
+    expect(await store.windowOutliers(key)).not.toEqual([]);
+    expect(await store.windowQuality(key)).not.toEqual([]);
     expect(commits.at(-1)!.offset).toBeGreaterThan(3n);
     await refs.stop();
   });
 
-  it('stores and publishes the next step while the samples of the last are held, and commits neither until they are stored', async () => {
+  it('stores and publishes the next step while the details of the last are held, and commits neither until they are stored', async () => {
     const { store, refs, source, commits } = await demoWithCommits();
     const log: string[] = [];
-    const samples0 = gate();
-    const held = loggingStore(store, log, { samples: (n) => (n === 0 ? samples0.promise : Promise.resolve()) });
+    const details0 = gate();
+    const held = loggingStore(store, log, { details: (n) => (n === 0 ? details0.promise : Promise.resolve()) });
     const publisher: Publisher = { description: 'recording', publish: async (_t, m) => void log.push(`published ${m.length}`), close: async () => undefined };
     const pipeline = pipelineFor(held, source, refs, DEMO_MODEL, {
       commitIntervalMs: 0, publisher, topics: { driftEvents: 'events', deadLetters: null }, onEvent: logEvents(log),
@@ -549,28 +553,28 @@ describe('pipeline with evaluation on worker threads', () => {
     await source.start(pipeline);
     await source.send([demoRecord(START)]);
     await source.send([demoRecord(START + 5 * MIN)]); // closes window 0 (offset 2)
-    await until(() => log.includes('samples asked 0'));
+    await until(() => log.includes('details asked 0'));
     await source.send([demoRecord(START + 10 * MIN)]); // closes window 5 (offset 3)
     await until(() => log.includes('window 5'));
     expect(log).toContain('results stored 5');
-    expect(log).not.toContain('samples stored 0');
+    expect(log).not.toContain('details stored 0');
     expect(commits.every((c) => c.offset <= 1n)).toBe(true);
-    samples0.open();
+    details0.open();
     await pipeline.flush();
-    expect(log.filter((l) => l.startsWith('samples stored')).join(' ')).toMatch(/^samples stored 0 samples stored 5(,10)?/);
+    expect(log.filter((l) => l.startsWith('details stored')).join(' ')).toMatch(/^details stored 0 details stored 5(,10)?/);
     expect(commits.at(-1)!.offset).toBeGreaterThan(3n);
     await refs.stop();
   });
 
-  it('writes the samples and alerts of a stored step without waiting for a later window still being evaluated', async () => {
+  it('writes the details and alerts of a stored step without waiting for a later window still being evaluated', async () => {
     const { store, refs, source } = await demoWithCommits();
     const log: string[] = [];
-    const samples0 = gate();
+    const details0 = gate();
     const results1 = gate();
     const { evaluator, gates, openAll } = gatedEvaluator();
     const held = loggingStore(store, log, {
       results: (n) => (n === 1 ? results1.promise : Promise.resolve()),
-      samples: (n) => (n === 0 ? samples0.promise : Promise.resolve()),
+      details: (n) => (n === 0 ? details0.promise : Promise.resolve()),
     });
     const alerts = { onReports: async (events: ReadonlyArray<DriftEvent>) => void log.push(`alerts ${events.map((e) => (Date.parse(e.window.start) - START) / MIN).join(',')}`) };
     const pipeline = pipelineFor(held, source, refs, DEMO_MODEL, { evaluator, alerts, onEvent: logEvents(log) });
@@ -578,14 +582,14 @@ describe('pipeline with evaluation on worker threads', () => {
     await source.send([demoRecord(START)]);
     await source.send([demoRecord(START + 5 * MIN)]); // closes window 0
     gates.get(START)!();
-    await until(() => log.includes('samples asked 0')); // stage 3 of window 0, held
+    await until(() => log.includes('details asked 0')); // stage 3 of window 0, held
     await source.send([demoRecord(START + 10 * MIN)]); // closes window 5
     gates.get(START + 5 * MIN)!();
     await until(() => log.includes('results asked 5'));
     await source.send([demoRecord(START + 15 * MIN)]); // closes window 10, its evaluation held
     results1.open();
     await until(() => log.includes('window 5'));
-    samples0.open();
+    details0.open();
     // Window 5's stage 3 follows window 0's at once, while window 10 is still being evaluated.
     await until(() => log.includes('alerts 5'));
     expect(log).toContain('alerts 0');
@@ -598,14 +602,14 @@ describe('pipeline with evaluation on worker threads', () => {
     await refs.stop();
   });
 
-  it('reports nothing after a failure in any stage: no window after a failed sample write, no write after a failed publish', async () => {
-    // A sample write fails while the next step's publish is in flight: that window is not reported.
+  it('reports nothing after a failure in any stage: no window after a failed details write, no write after a failed publish', async () => {
+    // A details write fails while the next step's publish is in flight: that window is not reported.
     {
       const { store, refs, source, commits } = await demoWithCommits();
       const log: string[] = [];
-      const samples0 = gate();
+      const details0 = gate();
       const publish1 = gate();
-      const held = loggingStore(store, log, { samples: (n) => (n === 0 ? samples0.promise : Promise.resolve()) });
+      const held = loggingStore(store, log, { details: (n) => (n === 0 ? details0.promise : Promise.resolve()) });
       let calls = 0;
       const publisher: Publisher = {
         description: 'held',
@@ -620,10 +624,10 @@ describe('pipeline with evaluation on worker threads', () => {
       await source.start(pipeline);
       await source.send([demoRecord(START)]);
       await source.send([demoRecord(START + 5 * MIN)]); // closes window 0
-      await until(() => log.includes('samples asked 0'));
+      await until(() => log.includes('details asked 0'));
       await source.send([demoRecord(START + 10 * MIN)]); // closes window 5
       await until(() => calls === 2);
-      samples0.fail(new Error('disk full'));
+      details0.fail(new Error('disk full'));
       await until(() => log.some((l) => l.startsWith('error')));
       publish1.open();
       await expect(pipeline.flush()).rejects.toThrow(/disk full/);

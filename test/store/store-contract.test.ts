@@ -644,7 +644,7 @@ describe('window history', () => {
     expect(samples.table.rowCount).toBe(4);
   });
 
-  it('putWindowResults then putWindowSamples store what putWindows stores: the window is listed with its results before its samples', async () => {
+  it('putWindowResults then putWindowDetails store what putWindows stores: the window is listed with its drift results before its details', async () => {
     const store = await h.open(h.config());
     const a = windowKey(BASE);
     const b = windowKey(BASE + MINUTE, { segment: { lot: HOSTILE[0] } });
@@ -652,10 +652,16 @@ describe('window history', () => {
     const rb = windowRecord(b);
     await store.putWindowResults([ra, rb]);
     expect((await store.listWindows({ model: a.model, from: BASE, to: BASE + DAY })).map((w) => w.key.start)).toEqual([BASE, BASE + MINUTE]);
-    expect(await store.windowQuality(a)).toEqual(ra.quality);
+    const byName = (x: { feature: string }, y: { feature: string }) => (x.feature < y.feature ? -1 : 1);
+    expect([...(await store.windowFeatures(a))].sort(byName)).toEqual([...ra.features].sort(byName));
+    expect(await store.windowOutliers(a)).toEqual([]);
+    expect(await store.windowQuality(a)).toEqual([]);
     const range = { model: a.model, from: BASE, to: BASE + DAY, excludeDrifted: false };
     expect((await store.windowSamples(range)).windows).toBe(0);
-    await store.putWindowSamples([ra, rb]);
+    await store.putWindowDetails([ra, rb]);
+    expect(await store.windowOutliers(a)).toEqual(ra.outliers);
+    expect(await store.windowQuality(a)).toEqual(ra.quality);
+    expect(await store.windowQuality(b)).toEqual(rb.quality);
     const samples = await store.windowSamples(range);
     expect(samples.windows).toBe(1);
     expectSameRows(samples.table, ra.sample!);

@@ -416,30 +416,21 @@ export class ClickHouseStore implements Store {
 
   /**
    * Several window reports in one write per table (a stream closing many windows at once pays the round trips
-   * once). The result tables and the sample rows are independent of each other and written concurrently; the
-   * summary rows come last, once every result row is in, so a listed window always has its results.
+   * once): `putWindowResults`, then `putWindowDetails`.
    */
   async putWindows(records: ReadonlyArray<WindowRecord>): Promise<void> {
-    await this.writeWindows(records, true);
+    await this.putWindowResults(records);
+    await this.putWindowDetails(records);
   }
 
-  /** As `putWindows`, without the sample rows: a listed window has its results, its samples come with `putWindowSamples`. */
+  /**
+   * The drift results (one row per feature and method), then the summary rows, once every result row is in: a
+   * listed window always has its drift results.
+   */
   async putWindowResults(records: ReadonlyArray<WindowRecord>): Promise<void> {
-    await this.writeWindows(records, false);
-  }
-
-  /** The sample rows of window reports (those that carry any), in one write. */
-  async putWindowSamples(records: ReadonlyArray<WindowRecord>): Promise<void> {
-    const samples = records.filter((r) => r.sample);
-    if (samples.length > 0) await this.insertSamples(describeWrite(samples), samples);
-  }
-
-  private async writeWindows(records: ReadonlyArray<WindowRecord>, withSamples: boolean): Promise<void> {
     if (records.length === 0) return;
     const what = describeWrite(records);
     const features: Array<Record<string, unknown>> = [];
-    const outliers: Array<Record<string, unknown>> = [];
-    const quality: Array<Record<string, unknown>> = [];
     const summaries: Array<Record<string, unknown>> = [];
     for (const record of records) {
       const key = windowKeyFields(record.key);
@@ -460,6 +451,31 @@ export class ClickHouseStore implements Store {
           version,
         });
       }
+      summaries.push({
+        ...key,
+        reference_id: record.referenceId,
+        row_count: record.rowCount,
+        tested_features: record.testedFeatures,
+        drifted_features: record.driftedFeatures,
+        drift_share: finiteOrNull(record.driftShare),
+        dataset_drifted: record.datasetDrifted ? 1 : 0,
+        computed_at: dateTime64(record.computedAt),
+        version,
+      });
+    }
+    await this.insert(what, 'window_features', features);
+    await this.insert(what, 'windows', summaries);
+  }
+
+  /** The rest of window reports: outlier and quality results and the sample rows (of the reports that carry any). */
+  async putWindowDetails(records: ReadonlyArray<WindowRecord>): Promise<void> {
+    if (records.length === 0) return;
+    const what = describeWrite(records);
+    const outliers: Array<Record<string, unknown>> = [];
+    const quality: Array<Record<string, unknown>> = [];
+    for (const record of records) {
+      const key = windowKeyFields(record.key);
+      const version = record.version;
       for (const o of record.outliers) {
         outliers.push({
           ...key,
@@ -484,27 +500,13 @@ export class ClickHouseStore implements Store {
           version,
         });
       }
-      summaries.push({
-        ...key,
-        reference_id: record.referenceId,
-        row_count: record.rowCount,
-        tested_features: record.testedFeatures,
-        drifted_features: record.driftedFeatures,
-        drift_share: finiteOrNull(record.driftShare),
-        dataset_drifted: record.datasetDrifted ? 1 : 0,
-        computed_at: dateTime64(record.computedAt),
-        version,
-      });
     }
-    const writes: Array<Promise<void>> = [
-      this.insert(what, 'window_features', features),
+    const samples = records.filter((r) => r.sample);
+    await Promise.all([
       this.insert(what, 'window_outliers', outliers),
       this.insert(what, 'window_quality', quality),
-    ];
-    const samples = withSamples ? records.filter((r) => r.sample) : [];
-    if (samples.length > 0) writes.push(this.insertSamples(what, samples));
-    await Promise.all(writes);
-    await this.insert(what, 'windows', summaries);
+      ...(samples.length > 0 ? [this.insertSamples(what, samples)] : []),
+    ]);
   }
 
   private async insertSamples(what: string, records: ReadonlyArray<WindowRecord>): Promise<void> {

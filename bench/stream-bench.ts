@@ -49,7 +49,7 @@ import { median, positiveInt, fmtRate } from './common.js';
  *
  * Diagnostics: the driftwatch child times the store's `putWindowResults` (a wrapper on the prototype, nothing else changed),
  * so each window's latency is split into evaluation + waiting for the writer, the store write, and the publish.
- * STREAM_BENCH_TIMELINE=1 prints each window's due / write / event times. Node flags reach the children
+ * STREAM_BENCH_TIMELINE=1 prints each window's due / evaluation start / write / event times. Node flags reach the children
  * (`node --cpu-prof --cpu-prof-dir=DIR dist/bench/stream-bench.js --sides driftwatch` profiles driftwatch alone).
  */
 
@@ -876,6 +876,8 @@ async function driftwatchPhase(): Promise<RunResult> {
   let pausedMs = 0;
   let pausedAt: number | null = null;
   const windowAt: number[] = [];
+  /** When each window's evaluation started (its report's computedAt), for the timeline. */
+  const evaluatedFrom: number[] = [];
   let firstAt: number | null = null;
   let cpuAtFirst: NodeJS.CpuUsage | null = null;
   let doneAt = 0;
@@ -911,6 +913,7 @@ async function driftwatchPhase(): Promise<RunResult> {
         windows++;
         latencies.push(e.latencyMs);
         windowAt.push(Date.now());
+        evaluatedFrom.push(e.evaluation.computedAt);
         if (e.event) driftEvents++;
         const ev = e.evaluation;
         const key = ev.due.key;
@@ -997,8 +1000,8 @@ async function driftwatchPhase(): Promise<RunResult> {
     windowAt.forEach((at, i) => {
       const w = writes[i]!;
       console.error(
-        `window ${i}: due ${(at - latencies[i]! - t0).toFixed(0)} write ${(w.start - t0).toFixed(0)}-${(w.end - t0).toFixed(0)} ` +
-          `(${w.batch} windows) event ${(at - t0).toFixed(0)} (latency ${latencies[i]})`,
+        `window ${i}: due ${(at - latencies[i]! - t0).toFixed(0)} ` +
+          `evaluated from ${(evaluatedFrom[i]! - t0).toFixed(0)} write ${(w.start - t0).toFixed(0)}-${(w.end - t0).toFixed(0)} (${w.batch} windows) event ${(at - t0).toFixed(0)} (latency ${latencies[i]})`,
       );
     });
   }

@@ -343,7 +343,7 @@ async function parent(): Promise<void> {
           repeats: s.repeats,
           throughput: 'records / seconds from the first delivered batch to the last message counted (bare) or the last window reported (driftwatch); median over the repeats, range beside it',
           latency:
-            "pipeline 'window' events' latencyMs (window due -> results stored and drift event acknowledged; samples and alerts follow); p50 and p99 per run (nearest rank), " +
+            "pipeline 'window' events' latencyMs (window due -> drift results stored and drift event acknowledged; outlier, quality and sample rows and alerts follow); p50 and p99 per run (nearest rank), " +
             'the median of those over the repeats (latency_ms), and over every window of every repeat pooled (latency_ms_pooled)',
           memory: `peak RSS of the child from before its client starts (worker thread sampling process.memoryUsage.rss() every ${SAMPLE_INTERVAL_MS} ms; kernel VmHWM beside it), the largest over the repeats`,
           processes: 'one fresh child process per measured run; the order of bare and driftwatch alternates between repeats',
@@ -856,7 +856,7 @@ async function driftwatchPhase(): Promise<RunResult> {
   // order and publishes each step's drift events after that write (while the next step is stored), and reports
   // windows in queue order, so the i-th window written belongs to the i-th 'window' event, and publish = event - end
   // of its write (waiting for the previous step's publish included); the rest of the latency is evaluation and
-  // waiting for the store (which also writes earlier steps' samples and alerts).
+  // waiting for the store (which also writes earlier steps' details and alerts).
   const writes: Array<{ start: number; end: number; batch: number }> = [];
   const putWindowResults = ClickHouseStore.prototype.putWindowResults;
   ClickHouseStore.prototype.putWindowResults = async function timedPutWindowResults(this: InstanceType<typeof ClickHouseStore>, records) {

@@ -503,10 +503,11 @@ export class Pipeline implements SourceHandler {
    * 3. its details (outlier and quality results, sample rows) are stored and its alerts evaluated and stored
    *    (outbox, history, state), by `finish`, for the steps published so far together, preferably while no
    *    results are being stored.
-   * An event waits for its window's drift results and summary, never for the stored details (it carries the
-   * outlier counts and failed checks itself) or the alerts: two inserts instead of six. A report leaves the queue (and stops holding its offsets back) only after stage 3, so a commit
-   * never passes a report whose event, details or alerts are not durable. Alerts see the events in publish order, once acknowledged. A failure in any stage
-   * stops the pipeline at once and for good: nothing is stored, published, reported or committed after it.
+   * An event waits for its window's drift results and summary (two inserts), never for the stored details (it
+   * carries the outlier counts and failed checks itself) or the alerts. A report leaves the queue (and stops holding
+   * its offsets back) only after stage 3, so a commit never passes a report whose event, details or alerts are not
+   * durable. Alerts see the events in publish order, once acknowledged. A failure in any stage stops the pipeline
+   * at once and for good: nothing is stored, published, reported or committed after it.
    */
   private async write(): Promise<void> {
     try {

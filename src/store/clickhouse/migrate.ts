@@ -1,8 +1,10 @@
+import { endianness } from 'node:os';
 import type { ClickHouseClient } from '@clickhouse/client';
 import { StoreError } from '../../core/errors.js';
 import { RETAINED_TABLES, type RetainedTable, type RetryPolicy } from '../config.js';
 import { withRetry } from './retry.js';
-import { MIGRATIONS, TTL_COLUMN, type Migration } from './schema.js';
+import type { FloatEncoding } from './rows.js';
+import { FLOAT_ARRAY_FROM_RAW_OR_HALVES, MIGRATIONS, TTL_COLUMN, type Migration } from './schema.js';
 
 export interface MigrationOutcome {
   /** Schema version before and after. */
@@ -121,4 +123,43 @@ export async function tableTtls(client: ClickHouseClient, database: string, retr
     out.set(row.name, m ? m[1]!.trim() : null);
   }
   return out;
+}
+
+/** The little-endian bytes of 1.0 in base64: the probe of `applyRawFloats`. */
+const RAW_ONE = 'AAAAAAAA8D8=';
+
+/**
+ * Lets `window_samples` take its doubles as raw bytes (`raw String EPHEMERAL`, see FLOAT_ARRAY_FROM_RAW_OR_HALVES)
+ * where the engine can rebuild them: it must reinterpret a string as Array(Float64) (ClickHouse 25.7 and later)
+ * and in little-endian order, as must this process. Idempotent (only what differs is altered) and safe for older
+ * builds, which go on sending the halves. Answers the encoding the table takes, read back from the catalogue.
+ */
+export async function applyRawFloats(client: ClickHouseClient, database: string, retry: RetryPolicy): Promise<FloatEncoding> {
+  if (endianness() !== 'LE') return 'halves';
+  let capable = false;
+  try {
+    const rs = await client.query({ query: `SELECT reinterpret(base64Decode('${RAW_ONE}'), 'Array(Float64)') = [1.] AS ok`, format: 'JSONEachRow' });
+    capable = Number((await rs.json<{ ok: number | boolean }>())[0]?.ok) === 1;
+  } catch {
+    // An older engine: the function cannot take an array type.
+  }
+  if (!capable) return 'halves';
+  const columns = async () => {
+    const rows = await withRetry('reading the columns of window_samples', retry, async () => {
+      const rs = await client.query({
+        query: `SELECT name, default_expression FROM system.columns WHERE database = {db:String} AND table = 'window_samples' AND name IN ('raw', 'numbers')`,
+        query_params: { db: database },
+        format: 'JSONEachRow',
+      });
+      return rs.json<{ name: string; default_expression: string }>();
+    });
+    return new Map(rows.map((r) => [r.name, r.default_expression]));
+  };
+  const takesRaw = (c: Map<string, string>) => c.has('raw') && /reinterpret\(base64Decode\(raw\)/.test(c.get('numbers') ?? '');
+  const before = await columns();
+  if (takesRaw(before)) return 'raw';
+  const alter = (what: string, sql: string) => withRetry(what, retry, () => client.command({ query: inDatabase(sql, database) }));
+  if (!before.has('raw')) await alter('adding window_samples.raw', 'ALTER TABLE {db}.window_samples ADD COLUMN IF NOT EXISTS raw String EPHEMERAL');
+  await alter('setting the default of window_samples.numbers', `ALTER TABLE {db}.window_samples MODIFY COLUMN numbers DEFAULT ${FLOAT_ARRAY_FROM_RAW_OR_HALVES}`);
+  return takesRaw(await columns()) ? 'raw' : 'halves';
 }

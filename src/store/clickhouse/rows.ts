@@ -4,6 +4,9 @@
  */
 import type { Column, Table } from '../../core/table.js';
 
+/** How float arrays are sent: each double's raw bytes in base64, or its two 32-bit halves as integers. */
+export type FloatEncoding = 'raw' | 'halves';
+
 /** Values per stored chunk of one column. */
 export const CHUNK_ROWS = 65_536;
 
@@ -53,6 +56,12 @@ export class RowsWriter {
     this.text(',"lo":');
     this.u32List(words, 0, n);
     return this;
+  }
+
+  /** `"raw":"..."`: the bytes of `values` in base64 (little-endian doubles on every platform this is used on). */
+  floatRaw(values: Float64Array): this {
+    // Base64 needs no JSON escaping.
+    return this.text(`,"raw":"${Buffer.from(values.buffer, values.byteOffset, values.byteLength).toString('base64')}"`);
   }
 
   private u32List(words: Uint32Array, offset: number, n: number): void {
@@ -109,9 +118,9 @@ export interface SampleBody {
 
 /**
  * JSONEachRow bodies for a table's values, chunked by column: each row carries `fields` (the owner's key), then
- * column_index, column, kind, integer, dtype, chunk, and either the float halves or the categories.
+ * column_index, column, kind, integer, dtype, chunk, and either the floats (as `floats` says) or the categories.
  */
-export function* sampleBodies(fields: Readonly<Record<string, unknown>>, table: Table): Generator<SampleBody> {
+export function* sampleBodies(fields: Readonly<Record<string, unknown>>, table: Table, floats: FloatEncoding = 'halves'): Generator<SampleBody> {
   const prefix = Object.entries(fields)
     .map(([k, v]) => `${JSON.stringify(k)}:${JSON.stringify(v)}`)
     .join(',');
@@ -128,7 +137,7 @@ export function* sampleBodies(fields: Readonly<Record<string, unknown>>, table: 
       w.beginRow().text(prefix).field('column_index', c).field('column', column.name).field('kind', column.kind)
         .field('integer', column.kind === 'number' && column.integer ? 1 : 0).field('dtype', column.kind === 'category' ? column.dtype : '')
         .field('chunk', chunk);
-      writeChunk(w, column, start, end);
+      writeChunk(w, column, start, end, floats);
       w.endRow();
       values += end - start;
       if (w.size >= TARGET_BODY_BYTES) {
@@ -141,9 +150,10 @@ export function* sampleBodies(fields: Readonly<Record<string, unknown>>, table: 
   if (w.size > 0) yield { body: w.take(), values };
 }
 
-function writeChunk(w: RowsWriter, column: Column, start: number, end: number): void {
+function writeChunk(w: RowsWriter, column: Column, start: number, end: number, floats: FloatEncoding): void {
   if (column.kind === 'number') {
-    w.floatHalves(column.values.subarray(start, end));
+    if (floats === 'raw') w.floatRaw(column.values.subarray(start, end));
+    else w.floatHalves(column.values.subarray(start, end));
   } else {
     w.text(',"categories":').text(JSON.stringify(column.values.slice(start, end)));
   }

@@ -15,6 +15,14 @@ export interface Migration {
 const FLOAT_ARRAY_FROM_HALVES =
   'arrayMap((h, l) -> reinterpretAsFloat64(bitOr(bitShiftLeft(toUInt64(h), 32), toUInt64(l))), hi, lo)';
 
+/**
+ * The float arrays' default on an engine that can reinterpret a string as an array (ClickHouse 25.7 and later):
+ * the doubles' little-endian bytes in base64 (`raw`, ephemeral) when given, which the engine parses about 4 times
+ * faster than the halves; the halves otherwise (rows from older builds). Applied by `applyRawFloats`, not by a
+ * migration, since older servers cannot have it.
+ */
+export const FLOAT_ARRAY_FROM_RAW_OR_HALVES = `if(empty(raw), ${FLOAT_ARRAY_FROM_HALVES}, reinterpret(base64Decode(raw), 'Array(Float64)'))`;
+
 /** Columnar sample chunks: one row per (owner, column, chunk) holding up to CHUNK_ROWS values of one column. */
 const SAMPLE_COLUMNS = `
   column_index UInt32,

@@ -26,9 +26,9 @@ import type { Column, Table } from '../../core/table.js';
 import { checkDatabaseName, type StoreConfig } from '../config.js';
 import { chunksToColumns, selectArrow, tableOf } from './arrow.js';
 import { connect } from './connection.js';
-import { applyRetention, inDatabase, migrate, type MigrationOutcome } from './migrate.js';
+import { applyRawFloats, applyRetention, inDatabase, migrate, type MigrationOutcome } from './migrate.js';
 import { withRetry } from './retry.js';
-import { dateTime64, sampleBodies, TARGET_BODY_BYTES, type SampleBody } from './rows.js';
+import { dateTime64, sampleBodies, TARGET_BODY_BYTES, type FloatEncoding, type SampleBody } from './rows.js';
 
 /** Version of the stored profile document; a reader refuses versions it does not know. */
 export const PROFILE_FORMAT_VERSION = 1;
@@ -48,8 +48,12 @@ export async function openStore(config: StoreConfig, options: OpenOptions = {}):
   const { client, description } = connect(config);
   try {
     const migration = await migrate(client, database, config.retry, options.migrateTo === undefined ? {} : { target: options.migrateTo });
-    if (options.migrateTo === undefined) await applyRetention(client, database, config.retentionDays, config.retry);
-    return new ClickHouseStore(client, config, description, migration);
+    let sampleFloats: FloatEncoding = 'halves';
+    if (options.migrateTo === undefined) {
+      await applyRetention(client, database, config.retentionDays, config.retry);
+      sampleFloats = await applyRawFloats(client, database, config.retry);
+    }
+    return new ClickHouseStore(client, config, description, migration, sampleFloats);
   } catch (e) {
     await client.close().catch(() => undefined);
     throw e;
@@ -91,7 +95,7 @@ function windowKeyFields(key: WindowKey): Record<string, unknown> {
 }
 
 /** The columns a window's sample rows are written with (the float halves rebuild `numbers`). */
-const SAMPLE_WRITE_COLUMNS = ['model', 'segment', 'window_start', 'window_end', 'version', 'column_index', 'column', 'kind', 'integer', 'dtype', 'chunk', 'hi', 'lo', 'categories'];
+const SAMPLE_KEY_COLUMNS = ['model', 'segment', 'window_start', 'window_end', 'version', 'column_index', 'column', 'kind', 'integer', 'dtype', 'chunk'];
 
 /** What a window write is called in errors. */
 function describeWrite(records: ReadonlyArray<WindowRecord>): string {
@@ -155,6 +159,8 @@ export class ClickHouseStore implements Store {
     readonly config: StoreConfig,
     readonly description: string,
     readonly migration: MigrationOutcome,
+    /** How the doubles of window samples are sent (see `applyRawFloats`). */
+    readonly sampleFloats: FloatEncoding = 'halves',
   ) {
     this.database = config.database;
     this.retry = config.retry;
@@ -510,13 +516,14 @@ export class ClickHouseStore implements Store {
   }
 
   private async insertSamples(what: string, records: ReadonlyArray<WindowRecord>): Promise<void> {
+    const floats = this.sampleFloats;
     await this.insertBodies(
       what,
       'window_samples',
-      SAMPLE_WRITE_COLUMNS,
+      [...SAMPLE_KEY_COLUMNS, ...(floats === 'raw' ? ['raw'] : ['hi', 'lo']), 'categories'],
       mergeBodies(
         (function* () {
-          for (const r of records) yield* sampleBodies({ ...windowKeyFields(r.key), version: r.version }, r.sample!);
+          for (const r of records) yield* sampleBodies({ ...windowKeyFields(r.key), version: r.version }, r.sample!, floats);
         })(),
       ),
     );

@@ -667,28 +667,34 @@ describe('window history', () => {
     expectSameRows(samples.table, ra.sample!);
   });
 
-  it('sends sample doubles as raw bytes where the engine can rebuild them; samples sent either way, before or after the upgrade, read back bit for bit', async () => {
+  it('sends reference rows and window samples as raw bytes where the engine can rebuild them; rows sent either way, before or after the upgrade, read back bit for bit', async () => {
     const config = h.config();
-    const sampled = (i: number) =>
-      windowRecord(windowKey(BASE + i * MINUTE), { sample: table([numbers('x', SPECIAL_DOUBLES), categories('c', HOSTILE_CATEGORIES.slice(0, SPECIAL_DOUBLES.length))]) });
-    const read = async (store: ClickHouseStore, i: number) =>
+    const rows = table([numbers('x', SPECIAL_DOUBLES), categories('c', HOSTILE_CATEGORIES.slice(0, SPECIAL_DOUBLES.length))]);
+    const sampled = (i: number) => windowRecord(windowKey(BASE + i * MINUTE), { sample: rows });
+    const readSample = async (store: ClickHouseStore, i: number) =>
       (await store.windowSamples({ model: windowKey(BASE).model, from: BASE + i * MINUTE, to: BASE + i * MINUTE + 1, excludeDrifted: false })).table;
+    const putBoth = async (store: ClickHouseStore, i: number) => {
+      await store.putReference(snapshot(`ref-${i}`), rows, '{"profile":1}');
+      await store.putWindows([sampled(i)]);
+    };
     // Left at the window history's schema, as a build before raw floats left it: the halves.
     const old = await h.open(config, { migrateTo: 2 });
-    expect(old.sampleFloats).toBe('halves');
-    await old.putWindows([sampled(0)]);
+    expect(old.floatEncoding).toBe('halves');
+    await putBoth(old, 0);
     await old.close();
 
     const store = await h.open(config);
     // The embedded engine (26.7) can; a server before ClickHouse 25.7 cannot, and keeps the halves.
-    if (h.engine === 'embedded') expect(store.sampleFloats).toBe('raw');
-    await store.putWindows([sampled(1)]);
-    // An older build on the upgraded table sends the halves.
-    const older = new ClickHouseStore(store.client, store.config, store.description, store.migration, 'halves');
-    await older.putWindows([sampled(2)]);
-    for (const i of [0, 1, 2]) expectSameRows(await read(store, i), sampled(i).sample!);
+    if (h.engine === 'embedded') expect(store.floatEncoding).toBe('raw');
+    await putBoth(store, 1);
+    // An older build on the upgraded tables sends the halves.
+    await putBoth(new ClickHouseStore(store.client, store.config, store.description, store.migration, 'halves'), 2);
+    for (const i of [0, 1, 2]) {
+      expectSameRows(await store.loadReferenceRows(`ref-${i}`), rows);
+      expectSameRows(await readSample(store, i), rows);
+    }
     // Opening again changes nothing.
-    expect((await h.open(config)).sampleFloats).toBe(store.sampleFloats);
+    expect((await h.open(config)).floatEncoding).toBe(store.floatEncoding);
   });
 
   it('windowSamples stacks the samples of a range oldest first, and can leave out drifted windows', async () => {

@@ -128,11 +128,15 @@ export async function tableTtls(client: ClickHouseClient, database: string, retr
 /** The little-endian bytes of 1.0 in base64: the probe of `applyRawFloats`. */
 const RAW_ONE = 'AAAAAAAA8D8=';
 
+/** The tables whose float arrays can travel as raw bytes (both hold columnar chunks, see schema.ts). */
+const FLOAT_ARRAY_TABLES = ['reference_values', 'window_samples'] as const;
+
 /**
- * Lets `window_samples` take its doubles as raw bytes (`raw String EPHEMERAL`, see FLOAT_ARRAY_FROM_RAW_OR_HALVES)
- * where the engine can rebuild them: it must reinterpret a string as Array(Float64) (ClickHouse 25.7 and later)
- * and in little-endian order, as must this process. Idempotent (only what differs is altered) and safe for older
- * builds, which go on sending the halves. Answers the encoding the table takes, read back from the catalogue.
+ * Lets the columnar tables (FLOAT_ARRAY_TABLES) take their doubles as raw bytes (`raw String EPHEMERAL`, see
+ * FLOAT_ARRAY_FROM_RAW_OR_HALVES) where the engine can rebuild them: it must reinterpret a string as
+ * Array(Float64) (ClickHouse 25.7 and later) and in little-endian order, as must this process. Idempotent (only
+ * what differs is altered) and safe for older builds, which go on sending the halves. Answers the encoding every
+ * one of those tables takes, read back from the catalogue.
  */
 export async function applyRawFloats(client: ClickHouseClient, database: string, retry: RetryPolicy): Promise<FloatEncoding> {
   if (endianness() !== 'LE') return 'halves';
@@ -145,21 +149,29 @@ export async function applyRawFloats(client: ClickHouseClient, database: string,
   }
   if (!capable) return 'halves';
   const columns = async () => {
-    const rows = await withRetry('reading the columns of window_samples', retry, async () => {
+    const rows = await withRetry('reading the columns of the columnar tables', retry, async () => {
       const rs = await client.query({
-        query: `SELECT name, default_expression FROM system.columns WHERE database = {db:String} AND table = 'window_samples' AND name IN ('raw', 'numbers')`,
-        query_params: { db: database },
+        query: `SELECT table, name, default_expression FROM system.columns
+          WHERE database = {db:String} AND table IN {tables:Array(String)} AND name IN ('raw', 'numbers')`,
+        query_params: { db: database, tables: FLOAT_ARRAY_TABLES },
         format: 'JSONEachRow',
       });
-      return rs.json<{ name: string; default_expression: string }>();
+      return rs.json<{ table: string; name: string; default_expression: string }>();
     });
-    return new Map(rows.map((r) => [r.name, r.default_expression]));
+    return (table: string) => {
+      const own = rows.filter((r) => r.table === table);
+      const numbers = own.find((r) => r.name === 'numbers')?.default_expression ?? '';
+      return { hasRaw: own.some((r) => r.name === 'raw'), takesRaw: own.some((r) => r.name === 'raw') && /reinterpret\(base64Decode\(raw\)/.test(numbers) };
+    };
   };
-  const takesRaw = (c: Map<string, string>) => c.has('raw') && /reinterpret\(base64Decode\(raw\)/.test(c.get('numbers') ?? '');
   const before = await columns();
-  if (takesRaw(before)) return 'raw';
   const alter = (what: string, sql: string) => withRetry(what, retry, () => client.command({ query: inDatabase(sql, database) }));
-  if (!before.has('raw')) await alter('adding window_samples.raw', 'ALTER TABLE {db}.window_samples ADD COLUMN IF NOT EXISTS raw String EPHEMERAL');
-  await alter('setting the default of window_samples.numbers', `ALTER TABLE {db}.window_samples MODIFY COLUMN numbers DEFAULT ${FLOAT_ARRAY_FROM_RAW_OR_HALVES}`);
-  return takesRaw(await columns()) ? 'raw' : 'halves';
+  for (const table of FLOAT_ARRAY_TABLES) {
+    const state = before(table);
+    if (state.takesRaw) continue;
+    if (!state.hasRaw) await alter(`adding ${table}.raw`, `ALTER TABLE {db}.${table} ADD COLUMN IF NOT EXISTS raw String EPHEMERAL`);
+    await alter(`setting the default of ${table}.numbers`, `ALTER TABLE {db}.${table} MODIFY COLUMN numbers DEFAULT ${FLOAT_ARRAY_FROM_RAW_OR_HALVES}`);
+  }
+  const after = await columns();
+  return FLOAT_ARRAY_TABLES.every((t) => after(t).takesRaw) ? 'raw' : 'halves';
 }

@@ -48,12 +48,12 @@ export async function openStore(config: StoreConfig, options: OpenOptions = {}):
   const { client, description } = connect(config);
   try {
     const migration = await migrate(client, database, config.retry, options.migrateTo === undefined ? {} : { target: options.migrateTo });
-    let sampleFloats: FloatEncoding = 'halves';
+    let floats: FloatEncoding = 'halves';
     if (options.migrateTo === undefined) {
       await applyRetention(client, database, config.retentionDays, config.retry);
-      sampleFloats = await applyRawFloats(client, database, config.retry);
+      floats = await applyRawFloats(client, database, config.retry);
     }
-    return new ClickHouseStore(client, config, description, migration, sampleFloats);
+    return new ClickHouseStore(client, config, description, migration, floats);
   } catch (e) {
     await client.close().catch(() => undefined);
     throw e;
@@ -95,6 +95,11 @@ function windowKeyFields(key: WindowKey): Record<string, unknown> {
 }
 
 /** The columns a window's sample rows are written with (the float halves rebuild `numbers`). */
+/** The insert columns that carry float arrays in `encoding`. */
+function floatColumns(encoding: FloatEncoding): string[] {
+  return encoding === 'raw' ? ['raw'] : ['hi', 'lo'];
+}
+
 const SAMPLE_KEY_COLUMNS = ['model', 'segment', 'window_start', 'window_end', 'version', 'column_index', 'column', 'kind', 'integer', 'dtype', 'chunk'];
 
 /** What a window write is called in errors. */
@@ -159,8 +164,8 @@ export class ClickHouseStore implements Store {
     readonly config: StoreConfig,
     readonly description: string,
     readonly migration: MigrationOutcome,
-    /** How the doubles of window samples are sent (see `applyRawFloats`). */
-    readonly sampleFloats: FloatEncoding = 'halves',
+    /** How the doubles of reference rows and window samples are sent (see `applyRawFloats`). */
+    readonly floatEncoding: FloatEncoding = 'halves',
   ) {
     this.database = config.database;
     this.retry = config.retry;
@@ -224,13 +229,14 @@ export class ClickHouseStore implements Store {
     profile: string,
     options: { readonly onProgress?: (valuesWritten: number, valuesTotal: number) => void } = {},
   ): Promise<void> {
-    const sampleColumns = ['snapshot_id', 'column_index', 'column', 'kind', 'integer', 'dtype', 'chunk', 'hi', 'lo', 'categories'];
+    const floats = this.floatEncoding;
+    const sampleColumns = ['snapshot_id', 'column_index', 'column', 'kind', 'integer', 'dtype', 'chunk', ...floatColumns(floats), 'categories'];
     const total = rows.columns.reduce((n, c) => n + c.values.length, 0);
     await this.insertBodies(
       `storing the rows of reference ${snapshot.id}`,
       'reference_values',
       sampleColumns,
-      sampleBodies({ snapshot_id: snapshot.id }, rows),
+      sampleBodies({ snapshot_id: snapshot.id }, rows, floats),
       options.onProgress ? { total, onProgress: options.onProgress } : undefined,
     );
     await this.insert(`storing the profile of reference ${snapshot.id}`, 'reference_profiles', [
@@ -516,11 +522,11 @@ export class ClickHouseStore implements Store {
   }
 
   private async insertSamples(what: string, records: ReadonlyArray<WindowRecord>): Promise<void> {
-    const floats = this.sampleFloats;
+    const floats = this.floatEncoding;
     await this.insertBodies(
       what,
       'window_samples',
-      [...SAMPLE_KEY_COLUMNS, ...(floats === 'raw' ? ['raw'] : ['hi', 'lo']), 'categories'],
+      [...SAMPLE_KEY_COLUMNS, ...floatColumns(floats), 'categories'],
       mergeBodies(
         (function* () {
           for (const r of records) yield* sampleBodies({ ...windowKeyFields(r.key), version: r.version }, r.sample!, floats);

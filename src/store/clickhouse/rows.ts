@@ -1,6 +1,7 @@
 /**
- * Builds JSONEachRow bodies by hand, so float arrays can be written as the 32-bit halves of each double (exact, and
- * several times faster than formatting decimals) straight into one buffer.
+ * Builds JSONEachRow bodies by hand, so float arrays can be written exactly and fast straight into one buffer: as
+ * each double's raw bytes in base64 where the engine can rebuild them (see `applyRawFloats`), else as the 32-bit
+ * halves of each double (several times faster than formatting decimals).
  */
 import type { Column, Table } from '../../core/table.js';
 

@@ -4,7 +4,8 @@
  *
  * `{db}` stands for the database (a checked identifier). Float arrays are written as the two 32-bit halves of each
  * double (`hi`/`lo`, ephemeral columns) and rebuilt by the engine, which keeps every bit (NaN, ±inf, -0, subnormals)
- * and avoids decimal round-trips.
+ * and avoids decimal round-trips; where the engine can, as the doubles' raw bytes instead (`raw`, added at start by
+ * `applyRawFloats`, see FLOAT_ARRAY_FROM_RAW_OR_HALVES).
  */
 export interface Migration {
   readonly version: number;

@@ -259,7 +259,8 @@ export interface Store {
   /**
    * `putWindows` in two parts, for a writer that has something to do in between (the pipeline publishes the drift
    * events): the drift results and the summaries first (a listed window has its drift results), then the details
-   * (outlier and quality results, sample rows).
+   * (outlier and quality results, sample rows). Between the two a window is listed without its details, which
+   * read as none.
    */
   putWindowResults(records: ReadonlyArray<WindowRecord>): Promise<void>;
   putWindowDetails(records: ReadonlyArray<WindowRecord>): Promise<void>;

@@ -135,8 +135,9 @@ const FLOAT_ARRAY_TABLES = ['reference_values', 'window_samples'] as const;
  * Lets the columnar tables (FLOAT_ARRAY_TABLES) take their doubles as raw bytes (`raw String EPHEMERAL`, see
  * FLOAT_ARRAY_FROM_RAW_OR_HALVES) where the engine can rebuild them: it must reinterpret a string as
  * Array(Float64) (ClickHouse 25.7 and later) and in little-endian order, as must this process. Idempotent (only
- * what differs is altered) and safe for older builds, which go on sending the halves. Answers the encoding every
- * one of those tables takes, read back from the catalogue.
+ * what differs is altered) and safe for older builds, which go on sending the halves; an ALTER the engine refuses
+ * (a user without the right) leaves the halves. Answers the encoding every one of those tables takes, read back
+ * from the catalogue.
  */
 export async function applyRawFloats(client: ClickHouseClient, database: string, retry: RetryPolicy): Promise<FloatEncoding> {
   if (endianness() !== 'LE') return 'halves';
@@ -166,11 +167,15 @@ export async function applyRawFloats(client: ClickHouseClient, database: string,
   };
   const before = await columns();
   const alter = (what: string, sql: string) => withRetry(what, retry, () => client.command({ query: inDatabase(sql, database) }));
-  for (const table of FLOAT_ARRAY_TABLES) {
-    const state = before(table);
-    if (state.takesRaw) continue;
-    if (!state.hasRaw) await alter(`adding ${table}.raw`, `ALTER TABLE {db}.${table} ADD COLUMN IF NOT EXISTS raw String EPHEMERAL`);
-    await alter(`setting the default of ${table}.numbers`, `ALTER TABLE {db}.${table} MODIFY COLUMN numbers DEFAULT ${FLOAT_ARRAY_FROM_RAW_OR_HALVES}`);
+  try {
+    for (const table of FLOAT_ARRAY_TABLES) {
+      const state = before(table);
+      if (state.takesRaw) continue;
+      if (!state.hasRaw) await alter(`adding ${table}.raw`, `ALTER TABLE {db}.${table} ADD COLUMN IF NOT EXISTS raw String EPHEMERAL`);
+      await alter(`setting the default of ${table}.numbers`, `ALTER TABLE {db}.${table} MODIFY COLUMN numbers DEFAULT ${FLOAT_ARRAY_FROM_RAW_OR_HALVES}`);
+    }
+  } catch {
+    // Refused (a user without the right to alter columns, say): the halves still work; the catalogue says which.
   }
   const after = await columns();
   return FLOAT_ARRAY_TABLES.every((t) => after(t).takesRaw) ? 'raw' : 'halves';

@@ -21,6 +21,11 @@ export const TARGET_BODY_BYTES = 32 * 1024 * 1024;
  */
 const RAW_BODY_BYTES = 8 * 1024 * 1024;
 
+/** The size at which bodies in `encoding` are cut (and small ones joined up to). */
+export function bodyBytes(encoding: FloatEncoding): number {
+  return encoding === 'raw' ? RAW_BODY_BYTES : TARGET_BODY_BYTES;
+}
+
 export class RowsWriter {
   private buf: Buffer;
   private pos = 0;
@@ -148,7 +153,7 @@ export function* sampleBodies(fields: Readonly<Record<string, unknown>>, table: 
       writeChunk(w, column, start, end, floats);
       w.endRow();
       values += end - start;
-      if (w.size >= (floats === 'raw' ? RAW_BODY_BYTES : TARGET_BODY_BYTES)) {
+      if (w.size >= bodyBytes(floats)) {
         yield { body: w.take(), values };
         values = 0;
         w = new RowsWriter();

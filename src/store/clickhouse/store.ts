@@ -28,7 +28,7 @@ import { chunksToColumns, selectArrow, tableOf } from './arrow.js';
 import { connect } from './connection.js';
 import { applyRawFloats, applyRetention, inDatabase, migrate, type MigrationOutcome } from './migrate.js';
 import { withRetry } from './retry.js';
-import { dateTime64, sampleBodies, TARGET_BODY_BYTES, type FloatEncoding, type SampleBody } from './rows.js';
+import { bodyBytes, dateTime64, sampleBodies, type FloatEncoding, type SampleBody } from './rows.js';
 
 /** Version of the stored profile document; a reader refuses versions it does not know. */
 export const PROFILE_FORMAT_VERSION = 1;
@@ -94,8 +94,7 @@ function windowKeyFields(key: WindowKey): Record<string, unknown> {
   };
 }
 
-/** The columns a window's sample rows are written with (the float halves rebuild `numbers`). */
-/** The insert columns that carry float arrays in `encoding`. */
+/** The insert columns that carry float arrays in `encoding` (they rebuild `numbers`). */
 function floatColumns(encoding: FloatEncoding): string[] {
   return encoding === 'raw' ? ['raw'] : ['hi', 'lo'];
 }
@@ -108,13 +107,13 @@ function describeWrite(records: ReadonlyArray<WindowRecord>): string {
   return records.length === 1 ? `storing window ${first.key.model} ${new Date(first.key.start).toISOString()}` : `storing ${records.length} windows`;
 }
 
-/** Small bodies joined (JSONEachRow rows are lines) up to the target size: one insert instead of one per window. */
-function* mergeBodies(bodies: Iterable<SampleBody>): Generator<SampleBody> {
+/** Small bodies joined (JSONEachRow rows are lines) up to `limit` bytes: one insert instead of one per window. */
+function* mergeBodies(bodies: Iterable<SampleBody>, limit: number): Generator<SampleBody> {
   let parts: Buffer[] = [];
   let size = 0;
   let values = 0;
   for (const b of bodies) {
-    if (size > 0 && size + b.body.length > TARGET_BODY_BYTES) {
+    if (size > 0 && size + b.body.length > limit) {
       yield { body: Buffer.concat(parts), values };
       parts = [];
       size = 0;
@@ -139,9 +138,9 @@ const WINDOW_KEY_WHERE = `model = {model:String} AND segment = {segment:String}
   AND window_start = fromUnixTimestamp64Milli({start:Int64}, 'UTC') AND window_end = fromUnixTimestamp64Milli({end:Int64}, 'UTC')`;
 
 /**
- * The window's current version: the one its summary row (written last by putWindow) reports. Details are read at
- * that version only, so results a newer version no longer has (a feature, an outlier method, a check) do not show
- * through FINAL, which only collapses rows sharing a full sorting key.
+ * The window's current version: the one its summary row reports. Details are read at that version only, so
+ * results a newer version no longer has (a feature, an outlier method, a check) do not show through FINAL, which
+ * only collapses rows sharing a full sorting key; a window whose details are not written yet shows none.
  */
 const WINDOW_VERSION = `(SELECT max(version) FROM {db}.windows WHERE ${WINDOW_KEY_WHERE})`;
 
@@ -514,11 +513,14 @@ export class ClickHouseStore implements Store {
       }
     }
     const samples = records.filter((r) => r.sample);
-    await Promise.all([
+    // Every insert settles before a failure is reported, so nothing is still being written once the caller knows.
+    const settled = await Promise.allSettled([
       this.insert(what, 'window_outliers', outliers),
       this.insert(what, 'window_quality', quality),
       ...(samples.length > 0 ? [this.insertSamples(what, samples)] : []),
     ]);
+    const failed = settled.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+    if (failed) throw failed.reason;
   }
 
   private async insertSamples(what: string, records: ReadonlyArray<WindowRecord>): Promise<void> {
@@ -531,6 +533,7 @@ export class ClickHouseStore implements Store {
         (function* () {
           for (const r of records) yield* sampleBodies({ ...windowKeyFields(r.key), version: r.version }, r.sample!, floats);
         })(),
+        bodyBytes(floats),
       ),
     );
   }

@@ -75,6 +75,10 @@ async function committed(groupId: string, topic: string): Promise<string> {
   return JSON.stringify(cp, (_, v: unknown) => (typeof v === 'bigint' ? v.toString() : v));
 }
 
+const byMethod = (a: { method: string }, b: { method: string }) => (a.method < b.method ? -1 : a.method > b.method ? 1 : 0);
+const byCheck = (a: { check: string; column: string }, b: { check: string; column: string }) =>
+  a.check < b.check ? -1 : a.check > b.check ? 1 : a.column < b.column ? -1 : a.column > b.column ? 1 : 0;
+
 describe('driftwatch run, crash and restart', () => {
   it('reports exactly the windows of an uninterrupted run after a SIGKILL and a restart', async () => {
     const csv = writeReferenceCsv(suite.tmp);
@@ -196,8 +200,19 @@ describe('driftwatch run, crash and restart', () => {
     // B's store, opened here only now that no driftwatch process uses dB (one data directory per process).
     const store = await openStore(storeConfigFromEnv({ ...process.env, CLICKHOUSE_URL: '' }, { dataDir: dataB }));
     let stored: WindowSummary[];
+    // Each stored window's details (written after its event): outliers as the event carries them, failed checks.
+    type Details = { outliers: DriftEvent['outliers']; failed: DriftEvent['quality_failed']; checks: number };
+    const details: Record<string, Details> = {};
     try {
       stored = (await Promise.all(MODELS.map((model) => store.listWindows({ model, from: plan.base - WINDOW_MS, to: plan.base + 20 * WINDOW_MS })))).flat();
+      for (const s of stored) {
+        const [outliers, quality] = await Promise.all([store.windowOutliers(s.key), store.windowQuality(s.key)]);
+        details[windowName(s.key.model, s.key.start)] = {
+          outliers: outliers.map((o) => ({ method: o.method, outliers: o.outliers, scored: o.scored, share: o.share })).sort(byMethod),
+          failed: quality.filter((q) => q.status === 'failed').map((q) => ({ check: q.check, column: q.column })).sort(byCheck),
+          checks: quality.length,
+        };
+      }
     } finally {
       await store.close();
     }
@@ -241,5 +256,11 @@ describe('driftwatch run, crash and restart', () => {
     expect.soft(Object.keys(fromStore).sort(), "windows in B's store").toEqual(plan.windows.map((w) => windowName(w.model, w.start)).sort());
     expect.soft(stored, "one report per window in B's store").toHaveLength(Object.keys(fromStore).length);
     expect.soft(fromStore).toEqual(fromEventsA);
+    // Their details too (stored after the event, before the commit): the outliers and failed checks A's events carry.
+    const detailsFromEventsA: Record<string, Omit<Details, 'checks'>> = Object.fromEntries(
+      [...windowsA].map(([name, [e]]) => [name, { outliers: [...e!.outliers].sort(byMethod), failed: [...e!.quality_failed].sort(byCheck) }]),
+    );
+    expect.soft(Object.fromEntries(Object.entries(details).map(([name, { checks: _, ...d }]) => [name, d]))).toEqual(detailsFromEventsA);
+    for (const [name, d] of Object.entries(details)) expect.soft(d.checks, `quality rows of ${name}`).toBeGreaterThan(0);
   }, 240_000);
 });

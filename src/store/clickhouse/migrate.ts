@@ -162,7 +162,8 @@ export async function applyRawFloats(client: ClickHouseClient, database: string,
     return (table: string) => {
       const own = rows.filter((r) => r.table === table);
       const numbers = own.find((r) => r.name === 'numbers')?.default_expression ?? '';
-      return { hasRaw: own.some((r) => r.name === 'raw'), takesRaw: own.some((r) => r.name === 'raw') && /reinterpret\(base64Decode\(raw\)/.test(numbers) };
+      const hasRaw = own.some((r) => r.name === 'raw');
+      return { hasRaw, takesRaw: hasRaw && /reinterpret\(base64Decode\(raw\)/.test(numbers) };
     };
   };
   const before = await columns();

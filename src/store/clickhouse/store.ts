@@ -94,12 +94,13 @@ function windowKeyFields(key: WindowKey): Record<string, unknown> {
   };
 }
 
-/** The insert columns that carry float arrays in `encoding` (they rebuild `numbers`). */
-function floatColumns(encoding: FloatEncoding): string[] {
-  return encoding === 'raw' ? ['raw'] : ['hi', 'lo'];
+/**
+ * The insert columns of columnar chunk rows as `sampleBodies` writes them: the owner's key, the chunk's fields, and
+ * its values (floats as `encoding` carries them, which rebuild `numbers`).
+ */
+function chunkColumns(owner: ReadonlyArray<string>, encoding: FloatEncoding): string[] {
+  return [...owner, 'column_index', 'column', 'kind', 'integer', 'dtype', 'chunk', ...(encoding === 'raw' ? ['raw'] : ['hi', 'lo']), 'categories'];
 }
-
-const SAMPLE_KEY_COLUMNS = ['model', 'segment', 'window_start', 'window_end', 'version', 'column_index', 'column', 'kind', 'integer', 'dtype', 'chunk'];
 
 /** What a window write is called in errors. */
 function describeWrite(records: ReadonlyArray<WindowRecord>): string {
@@ -229,12 +230,11 @@ export class ClickHouseStore implements Store {
     options: { readonly onProgress?: (valuesWritten: number, valuesTotal: number) => void } = {},
   ): Promise<void> {
     const floats = this.floatEncoding;
-    const sampleColumns = ['snapshot_id', 'column_index', 'column', 'kind', 'integer', 'dtype', 'chunk', ...floatColumns(floats), 'categories'];
     const total = rows.columns.reduce((n, c) => n + c.values.length, 0);
     await this.insertBodies(
       `storing the rows of reference ${snapshot.id}`,
       'reference_values',
-      sampleColumns,
+      chunkColumns(['snapshot_id'], floats),
       sampleBodies({ snapshot_id: snapshot.id }, rows, floats),
       options.onProgress ? { total, onProgress: options.onProgress } : undefined,
     );
@@ -528,7 +528,7 @@ export class ClickHouseStore implements Store {
     await this.insertBodies(
       what,
       'window_samples',
-      [...SAMPLE_KEY_COLUMNS, ...floatColumns(floats), 'categories'],
+      chunkColumns(['model', 'segment', 'window_start', 'window_end', 'version'], floats),
       mergeBodies(
         (function* () {
           for (const r of records) yield* sampleBodies({ ...windowKeyFields(r.key), version: r.version }, r.sample!, floats);

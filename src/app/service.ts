@@ -225,6 +225,8 @@ export async function startService(o: ServiceOptions): Promise<Service> {
       cleanup.push(() => h.stop());
     }
 
+    // The evaluation workers take the active references and warm up while the source connects.
+    pipeline.prepare(new Set([...references.models(), ...Object.keys(config.models)]));
     await source.start(pipeline);
     sourceStarted = true;
     log(`source: ${source.description}\n`);

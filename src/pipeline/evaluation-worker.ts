@@ -5,7 +5,7 @@
 import { parentPort } from 'node:worker_threads';
 import type { LoadedReference } from '../reference/lifecycle.js';
 import type { DueWindow } from '../window/engine.js';
-import { headTable, WARM_UP_ROWS, type FromWorker, type ToWorker } from './evaluator.js';
+import type { FromWorker, ToWorker } from './evaluator.js';
 import { evaluateWindow } from './window-report.js';
 
 const port = parentPort;
@@ -16,13 +16,6 @@ const references = new Map<string, LoadedReference>();
 port.on('message', (m: ToWorker) => {
   if (m.type === 'reference') {
     references.set(m.id, m.reference);
-    if (m.warmUp) {
-      try {
-        evaluateWindow({ table: headTable(m.reference.rows, WARM_UP_ROWS) } as DueWindow, m.reference, m.warmUp.settings, Date.now(), m.warmUp.prediction);
-      } catch {
-        // A warm-up only: the same evaluation on a real window reports its own failure.
-      }
-    }
     return;
   }
   if (m.type === 'forget') {

@@ -216,6 +216,15 @@ export class Pipeline implements SourceHandler {
     return model;
   }
 
+  /**
+   * Resolves these models now, so that the evaluator gets their references (and warms up on them) before the first
+   * records arrive instead of while the first windows fill. A model that cannot be resolved yet is simply tried
+   * again at its first record.
+   */
+  prepare(models: Iterable<string>): void {
+    for (const name of models) this.model(name);
+  }
+
   private readonly schemaOf = (name: string): ModelSchema | undefined => {
     const m = this.model(name);
     return typeof m === 'string' ? undefined : m.schema;

@@ -6,7 +6,8 @@ import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { describe, expect, it, vi } from 'vitest';
 import { DEMO_MODEL, prepareDemo } from '../../src/app/demo-data.js';
-import { InlineEvaluator, WorkerEvaluator, type EvaluationRequest, type WorkerEvaluatorOptions } from '../../src/pipeline/evaluator.js';
+import type { Table } from '../../src/core/table.js';
+import { InlineEvaluator, WARM_UP_ROWS, WARM_UP_WINDOWS, WorkerEvaluator, type EvaluationRequest, type WorkerEvaluatorOptions } from '../../src/pipeline/evaluator.js';
 import { ActiveReferences } from '../../src/reference/active.js';
 import type { DueWindow } from '../../src/window/engine.js';
 import { engineHarness } from '../reference/helpers.js';
@@ -73,22 +74,45 @@ describe('WorkerEvaluator', () => {
     });
   });
 
-  it('copies a prepared reference to every worker once, before any window, and evaluates as this thread does', async () => {
+  it('copies a prepared reference to every worker once with its warm-up windows, before any window, and evaluates as this thread does', async () => {
     const posted = vi.spyOn(Worker.prototype, 'postMessage');
     await withPool(6, 2, {}, async (pool, requests) => {
       const { reference, settings, prediction } = requests[0]!;
       pool.prepare({ reference: reference!, settings, prediction });
-      const sent = (): Array<{ type: string; warmUp?: unknown }> => posted.mock.calls.map((c) => c[0] as { type: string; warmUp?: unknown });
-      expect(sent().map((m) => m.type)).toEqual(['reference', 'reference']);
-      expect(sent().every((m) => m.warmUp !== undefined)).toBe(true);
+      type Sent = { type: string; job?: number; referenceId?: string; table?: Table; reference?: unknown };
+      const sent = (): Sent[] => posted.mock.calls.map((c) => c[0] as Sent);
+      // Per worker: the reference, then its warm-up windows (job 0: nobody waits for their answers).
+      const perWorker = ['reference', ...Array<string>(WARM_UP_WINDOWS).fill('evaluate')];
+      expect(sent().map((m) => m.type)).toEqual([...perWorker, ...perWorker]);
+      const warmUps = sent().filter((m) => m.type === 'evaluate');
+      expect(warmUps.every((m) => m.job === 0 && m.referenceId === reference!.snapshot.id)).toBe(true);
+      // A warm-up window is the reference's first rows, each column a copy shaped like a window buffer's.
+      const rows = reference!.rows;
+      const n = Math.min(rows.rowCount, WARM_UP_ROWS);
+      expect(n).toBeGreaterThan(0);
+      const table = warmUps[0]!.table!;
+      expect(table.rowCount).toBe(n);
+      expect(table.columns.map((c) => [c.name, c.kind, Object.keys(c)])).toEqual(
+        rows.columns.map((c) => [c.name, c.kind, ['kind', 'name', 'values', c.kind === 'number' ? 'integer' : 'dtype']]),
+      );
+      table.columns.forEach((c, j) => {
+        const from = rows.columns[j]!;
+        expect(Array.from<unknown>(c.values)).toEqual(Array.from<unknown>(from.values.slice(0, n)));
+        if (c.kind === 'number') expect(c.values.buffer).not.toBe((from.values as Float64Array).buffer);
+      });
+      // Prepared again: nothing to send. Another reference: copied, but the warm-up is done.
       pool.prepare({ reference: reference!, settings, prediction });
-      expect(sent().length).toBe(2);
+      expect(sent().length).toBe(2 * perWorker.length);
+      const other = { ...reference!, snapshot: { ...reference!.snapshot, id: 'ref-other' } };
+      pool.prepare({ reference: other, settings, prediction });
+      expect(sent().slice(2 * perWorker.length).map((m) => m.type)).toEqual(['reference', 'reference']);
       const inline = new InlineEvaluator();
       const [onWorkers, here] = await Promise.all([Promise.all(requests.map((r) => pool.evaluate(r))), Promise.all(requests.map((r) => inline.evaluate(r)))]);
       expect(onWorkers.map(content)).toEqual(here.map(content));
+      expect(onWorkers.every((e, i) => e.due === requests[i]!.due)).toBe(true);
       // The windows went without their reference: it was there already.
-      expect(sent().filter((m) => m.type === 'reference').length).toBe(2);
-      expect(sent().filter((m) => m.type === 'evaluate').length).toBe(6);
+      expect(sent().filter((m) => m.type === 'reference').length).toBe(4);
+      expect(sent().filter((m) => m.type === 'evaluate' && m.job !== 0).length).toBe(6);
     }).finally(() => posted.mockRestore());
   });
 

@@ -344,6 +344,34 @@ describe('pipeline with evaluation on worker threads', () => {
     return { results: await storedResults(store, DEMO_MODEL), events };
   }
 
+  it('hands the evaluator the references of the models it is told to prepare, before any record, each once', async () => {
+    const store = await harness.open();
+    const data = await prepareDemo(store, FIXTURES);
+    const refs = await ActiveReferences.open(store, { pollMs: 60_000 });
+    const prepared: Array<{ model: string; id: string }> = [];
+    const inline = new InlineEvaluator();
+    const evaluator: Evaluator = {
+      evaluate: (r) => inline.evaluate(r),
+      prepare: (r) => prepared.push({ model: r.reference.snapshot.model, id: r.reference.snapshot.id }),
+      close: () => inline.close(),
+    };
+    const source = createDemoSource({
+      model: DEMO_MODEL, normal: data.normal, drifted: data.drifted,
+      segmentBy: DEMO_SEGMENT, records: 600, driftAfter: 600, startTs: START, stepMs: 1000, ratePerSecond: 0,
+    });
+    const pipeline = pipelineFor(store, source, refs, DEMO_MODEL, { evaluator });
+    // A model with no reference and no configuration, and the demo model twice.
+    pipeline.prepare(['no-such-model', DEMO_MODEL, DEMO_MODEL]);
+    expect(prepared).toEqual([{ model: DEMO_MODEL, id: refs.get(DEMO_MODEL)!.snapshot.id }]);
+    await source.start(pipeline);
+    await source.finished;
+    await pipeline.flush();
+    await refs.stop();
+    // Its records found it prepared already.
+    expect(prepared).toHaveLength(1);
+    expect(pipeline.counters.windows).toBeGreaterThan(0);
+  });
+
   it('stores exactly what evaluation on the pipeline thread stores, windows in order', async () => {
     const inline = await demoRun(new InlineEvaluator());
     const pool = new WorkerEvaluator(2);

@@ -1,6 +1,6 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -49,7 +49,7 @@ import { median, positiveInt, fmtRate } from './common.js';
  *
  * Diagnostics: the driftwatch child times the store's `putWindowResults` (a wrapper on the prototype, nothing else changed),
  * so each window's latency is split into evaluation + waiting for the writer, the store write, and the publish.
- * STREAM_BENCH_TIMELINE=1 prints each window's due / evaluation start / write / event times. Node flags reach the children
+ * STREAM_BENCH_TIMELINE=1 prints each window's due / evaluation start and end / write / event times. Node flags reach the children
  * (`node --cpu-prof --cpu-prof-dir=DIR dist/bench/stream-bench.js --sides driftwatch` profiles driftwatch alone).
  */
 
@@ -691,6 +691,24 @@ async function child(phase: string): Promise<void> {
   process.exit();
 }
 
+/** Diagnostics: CPU ticks (utime + stime, 1/100 s) of each thread of this process, keyed by "tid name". */
+function threadCpu(): Map<string, number> {
+  const out = new Map<string, number>();
+  if (!process.env['STREAM_BENCH_THREADS']) return out;
+  for (const tid of readdirSync('/proc/self/task')) {
+    try {
+      const stat = readFileSync(`/proc/self/task/${tid}/stat`, 'utf8');
+      const close = stat.lastIndexOf(')');
+      const name = stat.slice(stat.indexOf('(') + 1, close).replace(/[0-9]+$/, '#');
+      const fields = stat.slice(close + 2).split(' ');
+      out.set(`${tid} ${name}`, Number(fields[11]) + Number(fields[12]));
+    } catch {
+      // The thread ended meanwhile.
+    }
+  }
+  return out;
+}
+
 /** One reference per model, created and promoted in the embedded store of `dir`. */
 async function referencesPhase(dir: string): Promise<{ seconds: number; ids: Record<string, string> }> {
   const { createReference, promoteReference } = await import('../src/reference/lifecycle.js');
@@ -812,6 +830,7 @@ async function barePhase(): Promise<RunResult> {
 async function driftwatchPhase(): Promise<RunResult> {
   const { startService } = await import('../src/app/service.js');
   const { ClickHouseStore } = await import('../src/store/index.js');
+  const { WorkerEvaluator } = await import('../src/pipeline/evaluator.js');
   const { parseConfig } = await import('../src/config/index.js');
   const { METHOD_NAMES } = await import('../src/drift/methods.js');
   const { modelNames } = await import('./stream-data.js');
@@ -868,6 +887,14 @@ async function driftwatchPhase(): Promise<RunResult> {
       for (let i = 0; i < records.length; i++) writes.push({ start, end, batch: records.length });
     }
   };
+  // Diagnostics only, for the timeline: when each window's evaluation came back from the worker.
+  const evaluatedAt = new Map<string, number>();
+  const evaluate = WorkerEvaluator.prototype.evaluate;
+  WorkerEvaluator.prototype.evaluate = async function timedEvaluate(this: InstanceType<typeof WorkerEvaluator>, request) {
+    const result = await evaluate.call(this, request);
+    evaluatedAt.set(`${request.due.key.model} ${request.due.key.start}`, Date.now());
+    return result;
+  };
   const load0 = loadavg()[0] ?? Number.NaN;
   const m = await beginMeasurement();
 
@@ -876,8 +903,11 @@ async function driftwatchPhase(): Promise<RunResult> {
   let pausedMs = 0;
   let pausedAt: number | null = null;
   const windowAt: number[] = [];
-  /** When each window's evaluation started (its report's computedAt), for the timeline. */
+  let threadsAtFirst = new Map<string, number>();
+  let threadsDone = new Map<string, number>();
+  /** When each window's evaluation started (its report's computedAt) and came back, for the timeline. */
   const evaluatedFrom: number[] = [];
+  const evaluatedTo: number[] = [];
   let firstAt: number | null = null;
   let cpuAtFirst: NodeJS.CpuUsage | null = null;
   let doneAt = 0;
@@ -902,6 +932,7 @@ async function driftwatchPhase(): Promise<RunResult> {
         if (firstAt === null) {
           firstAt = performance.now();
           cpuAtFirst = process.cpuUsage();
+          threadsAtFirst = threadCpu();
         }
         accepted += e.accepted;
         lastRecordsAt = performance.now();
@@ -914,6 +945,7 @@ async function driftwatchPhase(): Promise<RunResult> {
         latencies.push(e.latencyMs);
         windowAt.push(Date.now());
         evaluatedFrom.push(e.evaluation.computedAt);
+        evaluatedTo.push(evaluatedAt.get(`${e.evaluation.due.key.model} ${e.evaluation.due.key.start}`) ?? Number.NaN);
         if (e.event) driftEvents++;
         const ev = e.evaluation;
         const key = ev.due.key;
@@ -935,6 +967,7 @@ async function driftwatchPhase(): Promise<RunResult> {
         if (windows === expectedWindows) {
           doneAt = performance.now();
           cpuDone = process.cpuUsage(cpuAtFirst ?? undefined);
+          threadsDone = threadCpu();
           finish();
         }
         break;
@@ -1001,9 +1034,23 @@ async function driftwatchPhase(): Promise<RunResult> {
       const w = writes[i]!;
       console.error(
         `window ${i}: due ${(at - latencies[i]! - t0).toFixed(0)} ` +
-          `evaluated from ${(evaluatedFrom[i]! - t0).toFixed(0)} write ${(w.start - t0).toFixed(0)}-${(w.end - t0).toFixed(0)} (${w.batch} windows) event ${(at - t0).toFixed(0)} (latency ${latencies[i]})`,
+          `evaluated ${(evaluatedFrom[i]! - t0).toFixed(0)}-${(evaluatedTo[i]! - t0).toFixed(0)} write ${(w.start - t0).toFixed(0)}-${(w.end - t0).toFixed(0)} (${w.batch} windows) event ${(at - t0).toFixed(0)} (latency ${latencies[i]})`,
       );
     });
+  }
+  if (process.env['STREAM_BENCH_THREADS']) {
+    // CPU seconds per thread name over the measured interval (threads started in it counted from 0).
+    // The main thread is named "main"; Node's other threads (workers, the compiler's) share the name "node".
+    const byName = new Map<string, number>();
+    for (const [key, ticks] of threadsDone) {
+      const tid = key.slice(0, key.indexOf(' '));
+      const base = key.slice(key.indexOf(' ') + 1);
+      const used = ticks - (threadsAtFirst.get(key) ?? 0);
+      const name = tid === String(process.pid) ? 'main' : base === 'node' && used >= 20 ? `node ${tid}` : base;
+      byName.set(name, (byName.get(name) ?? 0) + used);
+    }
+    const rows = [...byName].filter(([, t]) => t > 0).sort((a, b) => b[1] - a[1]);
+    console.error(`threads (CPU s): ${rows.map(([n, t]) => `${n} ${(t / 100).toFixed(2)}`).join(', ')}`);
   }
   reports.sort((a, b) => (a.model < b.model ? -1 : a.model > b.model ? 1 : a.start - b.start || a.end - b.end));
   const digest = createHash('sha256').update(reports.map((r) => r.text).join('\n')).digest('hex').slice(0, 16);

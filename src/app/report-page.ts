@@ -71,7 +71,8 @@ export function registerReportRoutes(
     const summary = recent.find((w) => w.key.start === key.start && w.key.end === key.end && sameSegment(w.key.segment, segment));
     if (!summary) return reply.code(404).send({ error: `no report for ${model} in that window` });
     const [features, outliers, quality] = await Promise.all([store.windowFeatures(key), store.windowOutliers(key), store.windowQuality(key)]);
-    if (wantsJson(query, req.headers.accept)) return { summary, features, outliers, quality };
+    const details = detailsState(summary, outliers);
+    if (wantsJson(query, req.headers.accept)) return { summary, details, features, outliers, quality };
 
     const history = await historyOf(store, recent.filter((w) => sameSegment(w.key.segment, segment)).slice(-HISTORY_WINDOWS));
     const sample = await store.windowSamples({ model, from: key.start, to: key.start + 1, excludeDrifted: false, segment });
@@ -91,10 +92,20 @@ export function registerReportRoutes(
         ...(sample.windows > 0 ? { sample: sample.table } : {}),
         history,
         ...(driftShare !== undefined ? { driftShare } : {}),
+        detailsPending: details === 'pending',
       }),
     );
     return reply.header('content-type', 'text/html; charset=utf-8').header('content-security-policy', CONTENT_SECURITY_POLICY).send(page);
   });
+}
+
+/**
+ * Whether a window's details (outlier and quality results, sample rows) are stored yet. The pipeline stores them
+ * just after the drift results and summary a drift event waits for, so a page opened in between finds the window
+ * without them; a window compared with a reference always has outlier rows once they are stored (one per method).
+ */
+function detailsState(summary: WindowSummary, outliers: ReadonlyArray<unknown>): 'stored' | 'pending' {
+  return summary.referenceId !== '' && outliers.length === 0 ? 'pending' : 'stored';
 }
 
 async function historyOf(store: Store, windows: ReadonlyArray<WindowSummary>): Promise<WindowHistoryEntry[]> {

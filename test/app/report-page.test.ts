@@ -10,6 +10,7 @@ import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEMO_MODEL } from '../../src/app/demo-data.js';
 import { startService, type Service } from '../../src/app/service.js';
+import type { WindowRecord } from '../../src/core/store.js';
 import { demoSetup, demoStream } from '../helpers/demo-service.js';
 import { launchChromium } from '../report/html-helpers.js';
 
@@ -73,5 +74,34 @@ describe('the served report page', () => {
     expect((await fetch(`${service.url}/v1/reports/${DEMO_MODEL}/1-2`)).status).toBe(404);
     expect((await fetch(`${service.url}/v1/reports/${DEMO_MODEL}/yesterday`)).status).toBe(400);
     expect((await fetch(`${service.url}/v1/reports/nobody`)).status).toBe(404);
+  });
+
+  it('says when the details of a window are still being stored (between its drift results and its details)', async () => {
+    const store = service.store;
+    const listed = await store.listWindows({ model: DEMO_MODEL, from: 0, to: Date.now() + 86_400_000 });
+    const stored = listed[listed.length - 1]!;
+    // A window like the newest one, 10 minutes after it, written as the pipeline writes it: results first.
+    const key = { ...stored.key, start: stored.key.end + 600_000, end: stored.key.end + 900_000 };
+    const [features, outliers, quality] = await Promise.all([store.windowFeatures(stored.key), store.windowOutliers(stored.key), store.windowQuality(stored.key)]);
+    expect(outliers.length).toBe(3);
+    const record: WindowRecord = { ...stored, key, features, outliers, quality };
+    await store.putWindowResults([record]);
+    const path = `${service.url}/v1/reports/${DEMO_MODEL}/${key.start}-${key.end}?lot_id=${encodeURIComponent(key.segment['lot_id']!)}`;
+    type Answer = { details: string; features: unknown[]; outliers: unknown[]; quality: unknown[] };
+    const pending = (await (await fetch(`${path}&format=json`)).json()) as Answer;
+    expect(pending).toMatchObject({ details: 'pending', outliers: [], quality: [] });
+    expect(pending.features.length).toBe(features.length);
+    const page = await (await fetch(path)).text();
+    expect(page).toContain('still being stored');
+    expect(page).not.toContain('are not available');
+
+    await store.putWindowDetails([record]);
+    const done = (await (await fetch(`${path}&format=json`)).json()) as Answer;
+    expect(done.details).toBe('stored');
+    expect(done.outliers.length).toBe(3);
+    expect(done.quality.length).toBe(quality.length);
+    expect(await (await fetch(path)).text()).not.toContain('still being stored');
+    // A window stored whole (the demo's) was never pending.
+    expect(((await (await fetch(`${service.url}/v1/reports/${DEMO_MODEL}/${stored.key.start}-${stored.key.end}?lot_id=${encodeURIComponent(stored.key.segment['lot_id']!)}&format=json`)).json()) as Answer).details).toBe('stored');
   });
 });

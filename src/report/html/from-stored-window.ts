@@ -40,6 +40,8 @@ export interface StoredWindowInput {
   readonly history?: ReadonlyArray<WindowHistoryEntry>;
   /** The share of drifted features at which the dataset drifts, when known (the model's settings). */
   readonly driftShare?: number;
+  /** The window's outlier and quality results and sample rows are not stored yet (they follow its drift results). */
+  readonly detailsPending?: boolean;
 }
 
 /** Options of `fromStoredWindow`. */
@@ -93,7 +95,11 @@ export function fromStoredWindow(input: StoredWindowInput, options: FromStoredWi
   if (sample && refRows && sample.rowCount < summary.rowCount) {
     notes.push(`Current distributions are drawn from the ${sample.rowCount} rows kept of the window's ${summary.rowCount}.`);
   }
-  if (!sample || !refRows) notes.push('The rows of this window or of its reference are not available: no distributions are drawn.');
+  if (input.detailsPending) {
+    notes.push("This window's outlier and quality results and sample rows are still being stored, just after its drift results: reload to see them.");
+  } else if (!sample || !refRows) {
+    notes.push('The rows of this window or of its reference are not available: no distributions are drawn.');
+  }
   const referenceLabel = summary.referenceId ? `reference ${summary.referenceId}` : 'no reference';
   return {
     title: options.title ?? `Drift report: ${key.model}${segment ? ` [${segment}]` : ''}`,

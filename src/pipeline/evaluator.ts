@@ -69,7 +69,8 @@ export class InlineEvaluator implements Evaluator {
 }
 
 /**
- * The warm-up: rows of the reference in each warm-up window, and warm-up windows per worker. On a fresh worker
+ * The warm-up: rows of the reference in each warm-up window (fewer for a wide one, see WARM_UP_CELLS), and warm-up
+ * windows per worker. On a fresh worker
  * the first evaluation of a 10 000 x 20 window took about 100 ms and the next ones 25-50 ms, for about 8 windows,
  * while the compiler learns the kernels; later ones take about 20 ms. A single slice of the reference evaluated
  * inside the worker (1000, or 3 x 10 000 rows) left the first real windows that slow; 8 whole windows sent the way
@@ -77,6 +78,8 @@ export class InlineEvaluator implements Evaluator {
  */
 export const WARM_UP_ROWS = 10_000;
 export const WARM_UP_WINDOWS = 8;
+/** Values (rows x columns) in one warm-up window at most: a wide reference warms up on fewer rows, not for longer. */
+export const WARM_UP_CELLS = 200_000;
 
 /**
  * The first `rows` rows of a table as a window's table: each column a copy of its own, in the shape the window
@@ -247,7 +250,7 @@ export class WorkerEvaluator implements Evaluator {
         this.sendReference(slot, reference);
         // The compiler's work is shared by all references, so the first ones prepared take the worker's warm-up.
         while (slot.warmUps < WARM_UP_WINDOWS && reference.rows.rowCount > 0) {
-          table ??= warmUpTable(reference.rows, WARM_UP_ROWS);
+          table ??= warmUpTable(reference.rows, Math.max(1, Math.min(WARM_UP_ROWS, Math.floor(WARM_UP_CELLS / Math.max(1, reference.rows.columns.length)))));
           // A window like any other (its answer is dropped), so the compiler learns what real windows bring.
           slot.worker.postMessage({ type: 'evaluate', job: WARM_UP_JOB, table, referenceId: id, settings: request.settings, prediction: request.prediction } satisfies ToWorker);
           slot.warmUps++;
@@ -299,7 +302,14 @@ export class WorkerEvaluator implements Evaluator {
 
   private onMessage(slot: WorkerSlot, m: FromWorker): void {
     const entry = this.inFlight.get(m.job);
-    if (!entry) return;
+    if (!entry) {
+      // A warm-up window's answer: progress, so a window queued behind the warm-up is not charged for it.
+      if (m.job === WARM_UP_JOB && slot.busy > 0) {
+        this.disarm(slot);
+        this.arm(slot);
+      }
+      return;
+    }
     this.inFlight.delete(m.job);
     slot.busy--;
     this.disarm(slot);

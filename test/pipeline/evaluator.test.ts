@@ -7,7 +7,7 @@ import { Worker } from 'node:worker_threads';
 import { describe, expect, it, vi } from 'vitest';
 import { DEMO_MODEL, prepareDemo } from '../../src/app/demo-data.js';
 import type { Table } from '../../src/core/table.js';
-import { InlineEvaluator, WARM_UP_ROWS, WARM_UP_WINDOWS, WorkerEvaluator, type EvaluationRequest, type WorkerEvaluatorOptions } from '../../src/pipeline/evaluator.js';
+import { InlineEvaluator, WARM_UP_CELLS, WARM_UP_ROWS, WARM_UP_WINDOWS, WorkerEvaluator, type EvaluationRequest, type WorkerEvaluatorOptions } from '../../src/pipeline/evaluator.js';
 import { ActiveReferences } from '../../src/reference/active.js';
 import type { DueWindow } from '../../src/window/engine.js';
 import { engineHarness } from '../reference/helpers.js';
@@ -113,6 +113,24 @@ describe('WorkerEvaluator', () => {
       // The windows went without their reference: it was there already.
       expect(sent().filter((m) => m.type === 'reference').length).toBe(4);
       expect(sent().filter((m) => m.type === 'evaluate' && m.job !== 0).length).toBe(6);
+    }).finally(() => posted.mockRestore());
+  });
+
+  it('warms up on fewer rows of a wide reference, so that its warm-up windows hold no more values than a narrow one', async () => {
+    const posted = vi.spyOn(Worker.prototype, 'postMessage');
+    await withPool(1, 1, {}, async (pool, requests) => {
+      const { reference, settings, prediction } = requests[0]!;
+      const rows = reference!.rows;
+      // 250 columns: the reference's own and copies of them under other names (the window ignores the extra ones).
+      const columns = Array.from({ length: 250 }, (_, j) => ({ ...rows.columns[j % rows.columns.length]!, name: j < rows.columns.length ? rows.columns[j]!.name : `extra_${j}` }));
+      const wide = { ...reference!, snapshot: { ...reference!.snapshot, id: 'ref-wide' }, rows: { ...rows, rowCount: 50_000, columns: columns.map((c) => (c.kind === 'number' ? { ...c, values: new Float64Array(50_000).fill(1) } : { ...c, values: Array<string | null>(50_000).fill('a') })) } };
+      pool.prepare({ reference: wide, settings, prediction });
+      const warmUps = posted.mock.calls.map((c) => c[0] as { type: string; table?: Table }).filter((m) => m.type === 'evaluate');
+      expect(warmUps).toHaveLength(WARM_UP_WINDOWS);
+      expect(warmUps[0]!.table!.rowCount).toBe(WARM_UP_CELLS / 250);
+      expect(warmUps[0]!.table!.columns).toHaveLength(250);
+      // The worker still answers real windows after its warm-up.
+      expect((await pool.evaluate(requests[0]!)).columns.length).toBeGreaterThan(0);
     }).finally(() => posted.mockRestore());
   });
 

@@ -26,19 +26,13 @@ describe('service start-up', () => {
     try {
       const demo = demoStream(s.data);
       const preparedAtStart: string[] = [];
+      // The demo source (a plain object) noting, as it starts, which references the workers were given by then.
       const source: Source = {
         ...demo,
-        description: demo.description,
-        finished: demo.finished,
         start: (handler) => {
           preparedAtStart.push(...prepare.mock.calls.map(([r]) => r.reference.snapshot.model));
           return demo.start(handler);
         },
-        commit: (c) => demo.commit(c),
-        rewind: (p, o) => demo.rewind(p, o),
-        pause: (p) => demo.pause(p),
-        resume: (p) => demo.resume(p),
-        stop: () => demo.stop(),
       };
       const service = await startService({ config: { ...s.config, pipeline: { ...s.config.pipeline, evaluationWorkers: 1 } }, source, http: false, env: s.env, log: () => undefined });
       cleanups.push(() => service.stop());

@@ -17,15 +17,18 @@
  *   zone-less local time whose meaning depends on the machine, is `bad_timestamp`. Models on processing time take
  *   the message's `receivedAt` and ignore `ts` (it may be absent).
  *
- * Speed: each NDJSON line is cut from the bytes with a native `indexOf` and parsed by `JSON.parse`, and the schema
- * of each model is compiled once (a WeakMap keyed by the schema object) into arrays the per-record loop walks.
- * Nothing in the loop allocates a closure. A JSON syntax error is located by a separate checker that runs only
- * on the failing text, because V8's messages do not always give a position and may quote the whole input.
+ * Speed: each NDJSON line is cut from the bytes with a native `indexOf`. The common record (one object of scalars,
+ * "model" before "features") is read from the bytes by the scanner of `json-record.ts`; any other goes to
+ * `JSON.parse`, with the same verdict. The schema of each model is compiled once (a WeakMap keyed by the schema
+ * object) into arrays the per-record loop walks. Nothing in the loop allocates a closure. A JSON syntax error is
+ * located by a separate checker that runs only on the failing text, because V8's messages do not always give a
+ * position and may quote the whole input.
  */
 import { DataType, RecordBatchReader, type RecordBatch, type Vector } from 'apache-arrow';
 import { quoteValue } from '../core/errors.js';
 import type { EpochMs } from '../core/store.js';
 import type { FeatureValue, LabelRecord, RecordKind, SourceMessage, StreamRecord } from '../core/stream.js';
+import { FieldTable, JsonRecordScanner } from './json-record.js';
 
 export interface ModelSchema {
   readonly model: string;
@@ -92,8 +95,9 @@ export function decodeMessage(
   schemaOf: (model: string) => ModelSchema | undefined,
   limits: DecodeLimits,
   now: number,
+  options: { readonly fastJson?: boolean } = {},
 ): Decoded {
-  const decoder = new MessageDecoder(schemaOf, limits, now);
+  const decoder = new MessageDecoder(schemaOf, limits, now, options.fastJson ?? true);
   decoder.decode(msg);
   const { records, labels, dead, bodyError } = decoder;
   return bodyError === undefined ? { records, labels, dead } : { records, labels, dead, bodyError };
@@ -130,6 +134,9 @@ interface Plan {
   readonly protoKey: boolean;
   /** Builds a record's features object from its checked values in plan order (see `featuresMaker`). */
   readonly makeFeatures: (values: ReadonlyArray<FeatureValue>) => Record<string, FeatureValue>;
+  /** The names as the JSON fast path matches them against a record's keys. */
+  readonly featureTable: FieldTable;
+  readonly segmentTable: FieldTable;
 }
 
 /**
@@ -174,6 +181,8 @@ function planOf(schema: ModelSchema): Plan {
       segmentBy: [...schema.segmentBy],
       protoKey: featureNames.includes('__proto__') || schema.segmentBy.includes('__proto__'),
       makeFeatures: featuresMaker(featureNames),
+      featureTable: new FieldTable(featureNames),
+      segmentTable: new FieldTable([...schema.segmentBy]),
     };
     plans.set(schema, plan);
   }
@@ -227,11 +236,15 @@ class MessageDecoder {
   private reason = '';
   /** The model the record being judged names ('' until known). */
   private model = '';
+  private readonly scanner = new JsonRecordScanner<Plan>();
+  private readonly scanPlan = (model: string): Plan | null => this.planFor(model);
 
   constructor(
     private readonly schemaOf: (model: string) => ModelSchema | undefined,
     private readonly limits: DecodeLimits,
     private readonly now: number,
+    /** False: every JSON record goes through JSON.parse (the tests' reference for the fast path). */
+    private readonly fastJson = true,
   ) {}
 
   /** Decodes one message into `records`, `labels`, `dead` and `bodyError` (emptied first). */
@@ -279,6 +292,11 @@ class MessageDecoder {
     }
     if (n > this.limits.maxRecordBytes) {
       this.deadLetter('', 'oversized', oversizedReason(n, this.limits.maxRecordBytes), this.msg.origin, buf);
+      return;
+    }
+    const scanned = this.scanned(i, n);
+    if (scanned !== undefined) {
+      if (!scanned) this.deadLetter(this.model, this.code, this.reason, this.msg.origin, buf);
       return;
     }
     const text = buf.toString('utf8', i, n);
@@ -371,6 +389,14 @@ class MessageDecoder {
       this.deadLetter('', 'oversized', reason, `${this.msg.origin}:${unit} ${index}`, this.bytes.subarray(start, end));
       return;
     }
+    const scanned = this.scanned(start, end);
+    if (scanned !== undefined) {
+      if (!scanned) {
+        const origin = `${this.msg.origin}:${unit} ${index}`;
+        this.deadLetter(this.model, this.code, this.reason, origin, this.bytes.subarray(start, end));
+      }
+      return;
+    }
     const text = this.bytes.toString('utf8', start, end);
     const value = parseJson(text);
     if (value === REFUSED) {
@@ -382,6 +408,34 @@ class MessageDecoder {
       const origin = `${this.msg.origin}:${unit} ${index}`;
       this.deadLetter(this.model, this.code, this.reason, origin, this.bytes.subarray(start, end));
     }
+  }
+
+  /**
+   * Judges the record in bytes [start, end) as read by the fast path: true or false as `value` would, undefined
+   * when the fast path gave up and the record must go through JSON.parse.
+   */
+  private scanned(start: number, end: number): boolean | undefined {
+    if (!this.fastJson) return undefined;
+    const scanner = this.scanner;
+    const plan = scanner.scan(this.bytes, start, end, this.scanPlan);
+    if (plan === null) return undefined;
+    const kind = this.kindOf(plan);
+    if (kind !== 'label') {
+      const features = plan.featureNames.length;
+      const by = plan.segmentBy.length;
+      // A missing or malformed segment: JSON.parse's value gives the reason.
+      if (by > 0 && !scanner.segmentObject) return undefined;
+      const raw = this.scratch(features, by);
+      for (let j = 0; j < features; j++) raw[j] = scanner.features[j];
+      for (let j = 0; j < by; j++) this.rawSegment[j] = scanner.segment[j];
+    }
+    const top = this.top;
+    top.id = scanner.id;
+    top.modelVersion = scanner.modelVersion;
+    top.prediction = scanner.prediction;
+    top.label = scanner.label;
+    top.status = scanner.status;
+    return this.accept(plan, kind, scanner.ts);
   }
 
   /** Judges one parsed JSON value; false (with the failure in `code`/`reason`) when it is not a good record. */

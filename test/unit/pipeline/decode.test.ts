@@ -561,5 +561,58 @@ describe('decodeMessage: fuzz', () => {
       expect(asArrow.bodyError).toBeDefined();
     }
   });
+
+  it('the JSON fast path gives the very records, labels and dead letters that JSON.parse gives', () => {
+    const random = seededRandom(20261124);
+    const pick = <T>(xs: readonly T[]): T => xs[Math.floor(random() * xs.length)]!;
+    const base = [
+      good,
+      { model: 'press', ts: T1_MS - 1, features: { line: 4, temp: '-Infinity', extra: [1, { a: 2 }] } },
+      { ...good, model: 'lots', segment: { lot_id: 'L-7', other: 1 } },
+      { ...good, model: 'lots', segment: { lot_id: 12 } },
+      { model: 'scorer', ts: T1_MS, id: 'x', model_version: 2, prediction: 0.3, label: 1, status: 'ok', features: { temp: -1, line: 'Z' } },
+      { model: 'scorer', ts: T1, prediction: 'yes', status: 'error', features: { temp: 1e-7, line: true } },
+      { model: 'clock', features: { temp: 3, line: 4 } },
+      { model: 'press', ts: T1, features: { temp: 81.5, line: 'ünï 🚀' } },
+    ].map((r) => JSON.stringify(r));
+    const swaps = ['null', '"s"', '1.5', '-0', 'true', '{}', '[]', '-1e999', 'NaN', '"NaN"', '0.1e1', '"\\u00e9"', '1763900000000'];
+    const kinds = [undefined, undefined, undefined, 'telemetry', 'prediction', 'label'] as const;
+    let records = 0;
+    let dead = 0;
+    for (let round = 0; round < 150; round++) {
+      const lines: string[] = [];
+      for (let k = 0; k < 40; k++) {
+        let line = pick(base);
+        const mutation = Math.floor(random() * 5);
+        if (mutation === 0) line = line.slice(0, Math.floor(random() * line.length));
+        else if (mutation === 1) {
+          const bytes = Buffer.from(line);
+          bytes[Math.floor(random() * bytes.length)] = Math.floor(random() * 256);
+          line = bytes.toString('latin1');
+        } else if (mutation === 2) {
+          line = line.replace(/:(\s*)("[^"]*"|-?[\d.e+]+|true|false|null)/g, (whole, space: string) =>
+            random() < 0.3 ? `:${space}${pick(swaps)}` : whole,
+          );
+        } else if (mutation === 3) line = line.replace(/,/g, () => pick([',', ' ,', ',\t', ' , ']));
+        lines.push(line.replace(/\n/g, 'n'));
+      }
+      const over = { kind: pick(kinds) };
+      const variants: Array<[string | Buffer, PayloadFormat]> = [
+        [Buffer.from(lines.join('\n'), 'latin1'), 'ndjson'],
+        [Buffer.from(`[${lines.join(',')}]`, 'latin1'), 'json'],
+        [Buffer.from(lines[0]!, 'latin1'), 'json'],
+      ];
+      for (const [value, format] of variants) {
+        const fast = decodeMessage(message(value, format, over), schemaOf, LIMITS, NOW);
+        const slow = decodeMessage(message(value, format, over), schemaOf, LIMITS, NOW, { fastJson: false });
+        expect(fast).toEqual(slow);
+        records += fast.records.length + fast.labels.length;
+        dead += fast.dead.length;
+      }
+    }
+    // Both kinds of outcome were compared many times.
+    expect(records).toBeGreaterThan(2000);
+    expect(dead).toBeGreaterThan(2000);
+  });
 });
 

@@ -81,6 +81,17 @@ export interface PipelineOptions {
    */
   readonly maxEvaluatingWindows?: number;
   /**
+   * How long (ms) after its close an evaluated window may still wait for its drift results to be stored before
+   * batches wait for it (default: no limit). A batch that ends while the oldest window not yet stored is evaluated
+   * and was closed longer ago than this is not finished (the source hands over no next batch) until that window's
+   * results are stored. For a store whose work runs on this machine's cores (the embedded engine): when they are
+   * saturated, decoding more records competes with the store for them, and the latency from a window's close to
+   * its drift event grows with the input's rate. Windows still being evaluated never hold the source (that is
+   * `maxEvaluatingWindows`), nor do writes within the limit, so a slow evaluation does not stall the input and
+   * writes still gather the windows of a burst.
+   */
+  readonly resultsWaitMs?: number;
+  /**
    * Alert rules: given the drift events of the steps written since the last call, in window order, once they are
    * published and before the source is committed (its outbox rows must be durable by then). A failure stops the
    * pipeline like a failed store write.
@@ -118,6 +129,8 @@ export class CaptureError extends Error {
 interface Job {
   readonly due: DueWindow;
   readonly dueAt: number;
+  /** When (performance.now()) the batch or tick that closed the window started: `resultsWaitMs` counts from it. */
+  readonly since: number;
   /** Settles when the evaluation is done (it may run on a worker thread while later windows are decoded). */
   readonly ready: Promise<void>;
   evaluation: WindowEvaluation | null;
@@ -175,9 +188,10 @@ export class Pipeline implements SourceHandler {
   /** While a flush drains: steps may be written in parts (see `writable`). */
   private splitSteps = false;
   private paused = false;
-  /** Windows handed to the evaluator and not evaluated yet, and batches waiting for that to drop. */
+  /** Windows handed to the evaluator and not evaluated yet. */
   private evaluating = 0;
-  private readonly evaluationWaiters: Array<() => void> = [];
+  /** Batches waiting for evaluations to catch up or for late windows to be stored (see `caughtUp`). */
+  private readonly catchUpWaiters: Array<() => void> = [];
   /** Woken at every evaluation's end (stage 3 waiting for its turn). */
   private readonly evaluatedWaiters: Array<() => void> = [];
   private lastCommit = 0;
@@ -268,6 +282,7 @@ export class Pipeline implements SourceHandler {
 
   private async process(batch: SourceBatch): Promise<BatchOutcome> {
     if (this.fatal) throw this.fatal;
+    const started = performance.now();
     const now = this.now();
     this.owned.add(batch.partition);
     beginStep(this.state);
@@ -324,7 +339,7 @@ export class Pipeline implements SourceHandler {
       deadOffsets.push(l.offset);
     }
     due.push(...advance(this.state, this.windowOf, now));
-    this.enqueue(due, now);
+    this.enqueue(due, now, started);
     dead.forEach((d, i) => {
       const letter = toLetter(d, now);
       this.pendingDead.push({ letter, bytes: d.payload, partition: batch.partition, offset: deadOffsets[i]! });
@@ -352,7 +367,7 @@ export class Pipeline implements SourceHandler {
     this.emit({ type: 'records', partition: batch.partition, accepted, rejected: dead.length, byModel, ...(lag !== undefined ? { lag: Math.max(0, lag) } : {}) });
     this.kick();
     await this.backpressure();
-    await this.evaluationsCaughtUp();
+    await this.caughtUp();
     await this.maybeCommit(false);
     return {
       accepted,
@@ -416,7 +431,7 @@ export class Pipeline implements SourceHandler {
       if (this.fatal) throw this.fatal;
       const now = this.now();
       beginStep(this.state);
-      this.enqueue(advance(this.state, this.windowOf, now), now);
+      this.enqueue(advance(this.state, this.windowOf, now), now, performance.now());
       this.kick();
       await this.maybeCommit(false);
     });
@@ -427,7 +442,7 @@ export class Pipeline implements SourceHandler {
     return this.exclusive(async () => {
       const now = this.now();
       beginStep(this.state);
-      this.enqueue(flushAll(this.state), now);
+      this.enqueue(flushAll(this.state), now, performance.now());
       // No commit can come before this drain ends (batches and ticks wait for it), so the flush's one step (every
       // open window, thousands with many segments) is written in parts as its evaluations finish.
       this.splitSteps = true;
@@ -448,13 +463,13 @@ export class Pipeline implements SourceHandler {
     });
   }
 
-  private enqueue(due: DueWindow[], now: number): void {
+  private enqueue(due: DueWindow[], now: number, since: number): void {
     for (const d of due) {
       const m = this.model(d.key.model);
       const settings = typeof m === 'string' ? this.o.defaults : m.settings;
       const prediction = typeof m === 'string' ? undefined : m.settings.prediction;
       const request = { due: d, reference: this.o.reference(d.key.model), settings: settings.evaluation, prediction };
-      const job: { -readonly [K in keyof Job]: Job[K] } = { due: d, dueAt: now, ready: Promise.resolve(), evaluation: null, error: null };
+      const job: { -readonly [K in keyof Job]: Job[K] } = { due: d, dueAt: now, since, ready: Promise.resolve(), evaluation: null, error: null };
       let evaluation: Promise<WindowEvaluation>;
       try {
         evaluation = this.evaluator.evaluate(request);
@@ -550,6 +565,7 @@ export class Pipeline implements SourceHandler {
         if (this.fatal) throw this.fatal;
         this.emit({ type: 'write', windows: records.length, durationMs: this.now() - writeStarted });
         this.stored += jobs.length;
+        this.wakeCatchUp();
         const previous = this.publishing;
         const events = evaluations.map((e, i) => driftEvent(e, records[i]!));
         const step: WrittenStep = {
@@ -627,6 +643,7 @@ export class Pipeline implements SourceHandler {
     if (this.fatal) return;
     this.fatal = e instanceof Error ? e : new Error(String(e));
     this.emit({ type: 'error', where: 'write', error: this.fatal });
+    this.wakeCatchUp();
   }
 
   /** Publishes a stored step's drift events; its windows are reported once they are acknowledged. */
@@ -759,14 +776,28 @@ export class Pipeline implements SourceHandler {
   private evaluated(): void {
     this.evaluating--;
     for (const wake of this.evaluatedWaiters.splice(0)) wake();
-    if (this.evaluating <= this.maxEvaluating()) for (const wake of this.evaluationWaiters.splice(0)) wake();
+    this.wakeCatchUp();
   }
 
-  /** Returns once at most `maxEvaluatingWindows` windows wait for their evaluation. */
-  private async evaluationsCaughtUp(): Promise<void> {
-    for (let i = 0; i < 1_000_000 && this.evaluating > this.maxEvaluating(); i++) {
-      await new Promise<void>((resolve) => this.evaluationWaiters.push(resolve));
+  private wakeCatchUp(): void {
+    for (const wake of this.catchUpWaiters.splice(0)) wake();
+  }
+
+  /**
+   * Returns once at most `maxEvaluatingWindows` windows wait for their evaluation and no evaluated window has waited
+   * longer than `resultsWaitMs` for its drift results to be stored (or the writer has failed: the next batch then
+   * fails with it).
+   */
+  private async caughtUp(): Promise<void> {
+    for (let i = 0; i < 1_000_000 && !this.fatal && (this.evaluating > this.maxEvaluating() || this.resultsOverdue()); i++) {
+      await new Promise<void>((resolve) => this.catchUpWaiters.push(resolve));
     }
+  }
+
+  private resultsOverdue(): boolean {
+    const oldest = this.queue[this.stored];
+    if (oldest === undefined || (oldest.evaluation === null && oldest.error === null)) return false;
+    return performance.now() - oldest.since > (this.o.resultsWaitMs ?? Number.POSITIVE_INFINITY);
   }
 
   /** Pauses the source while too many windows wait to be written. */

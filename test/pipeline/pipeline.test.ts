@@ -442,6 +442,71 @@ describe('pipeline with evaluation on worker threads', () => {
     await refs.stop();
   });
 
+  it('holds a batch while an evaluated window has waited longer than allowed for its drift results, and only then', async () => {
+    for (const resultsWaitMs of [0, 60_000]) {
+      const { store, refs, source } = await demoWithCommits();
+      const log: string[] = [];
+      const results0 = gate();
+      const held = loggingStore(store, log, { results: (n) => (n === 0 ? results0.promise : Promise.resolve()) });
+      const pipeline = pipelineFor(held, source, refs, DEMO_MODEL, { resultsWaitMs });
+      await source.start(pipeline);
+      // One batch that closes two windows, whose drift results write the test holds.
+      let done = false;
+      const batch = source.send([demoRecord(START), demoRecord(START + 5 * MIN), demoRecord(START + 10 * MIN)]).then(() => (done = true));
+      for (let i = 0; i < 50 && !log.some((l) => l.startsWith('results asked')); i++) await new Promise((r) => setTimeout(r, 10));
+      expect(log).toEqual(['results asked 0,5']);
+      await new Promise((r) => setTimeout(r, 50));
+      // Overdue at once: the batch waits for the write. Within the allowance: the batch is done without it.
+      expect(done).toBe(resultsWaitMs > 0);
+      results0.open();
+      await batch;
+      await pipeline.flush();
+      const windows = await store.listWindows({ model: DEMO_MODEL, from: START - MIN, to: START + 3600_000 });
+      expect(windows.map((w) => (w.key.start - START) / MIN)).toEqual([0, 5, 10]);
+      await refs.stop();
+    }
+  });
+
+  it('never holds a batch for a window still being evaluated, however late', async () => {
+    const { store, refs, source } = await demoWithCommits();
+    const { evaluator, gates, openAll } = gatedEvaluator();
+    const pipeline = pipelineFor(store, source, refs, DEMO_MODEL, { evaluator, resultsWaitMs: 0 });
+    await source.start(pipeline);
+    const within = (p: Promise<unknown>) => Promise.race([p.then(() => 'done'), new Promise((r) => setTimeout(() => r('held'), 2000))]);
+    expect(await within(source.send([demoRecord(START), demoRecord(START + 5 * MIN), demoRecord(START + 10 * MIN)]))).toBe('done');
+    await new Promise((r) => setTimeout(r, 50));
+    // Both closed windows are still held in evaluation; the next batch is taken and done all the same.
+    expect([...gates.keys()]).toEqual([START, START + 5 * MIN]);
+    expect(await within(source.send([demoRecord(START + 11 * MIN)]))).toBe('done');
+    for (const release of gates.values()) release();
+    openAll();
+    await pipeline.flush();
+    const windows = await store.listWindows({ model: DEMO_MODEL, from: START - MIN, to: START + 3600_000 });
+    expect(windows.map((w) => (w.key.start - START) / MIN)).toEqual([0, 5, 10]);
+    await refs.stop();
+  });
+
+  it('a batch held for a late window goes on when the writer fails, and the next one fails with it', async () => {
+    const { store, refs, source } = await demoWithCommits();
+    const log: string[] = [];
+    const results0 = gate();
+    const held = loggingStore(store, log, { results: (n) => (n === 0 ? results0.promise : Promise.resolve()) });
+    const pipeline = pipelineFor(held, source, refs, DEMO_MODEL, { resultsWaitMs: 0 });
+    await source.start(pipeline);
+    let done = false;
+    const batch = source.send([demoRecord(START), demoRecord(START + 5 * MIN), demoRecord(START + 10 * MIN)]).then(
+      () => (done = true),
+      () => (done = true),
+    );
+    for (let i = 0; i < 50 && log.length === 0; i++) await new Promise((r) => setTimeout(r, 10));
+    await new Promise((r) => setTimeout(r, 50));
+    expect(done).toBe(false);
+    results0.fail(new Error('disk full'));
+    await batch;
+    await expect(source.send([demoRecord(START + 20 * MIN)])).rejects.toThrow(/disk full/);
+    await refs.stop();
+  });
+
   it('writes the reports one step made together, never the first alone while a later one is still evaluated', async () => {
     const { store, refs, source, commits } = await demoWithCommits();
     const { evaluator, gates, openAll } = gatedEvaluator();

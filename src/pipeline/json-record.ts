@@ -361,7 +361,8 @@ export class JsonRecordScanner<P extends ScanPlan> {
       if (k === last.length) return this.lastModel;
     }
     this.lastModel = decodeText(buf, start, end, this.ascii);
-    this.lastModelBytes = buf.slice(start, end);
+    // A copy: a view would see the bytes change when the message's memory is reused (Buffer's pool).
+    this.lastModelBytes = new Uint8Array(buf.subarray(start, end));
     return this.lastModel;
   }
 }

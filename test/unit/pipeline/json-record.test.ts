@@ -174,6 +174,20 @@ describe('JsonRecordScanner: records', () => {
     expect(seen[0]).toBe(seen[1]);
   });
 
+  it('remembers the last model by a copy of its bytes, not by a view of memory that may be reused', () => {
+    const scanner = new JsonRecordScanner<ScanPlan>();
+    const memory = Buffer.from('{"model":"m"}    ');
+    expect(scanner.scan(memory, 0, 13, planFor)).toBe(PLAN);
+    // The same memory now holds another message, whose model is "o": it must not be taken for "m".
+    memory.write('{"model":"o"}', 0, 'latin1');
+    const seen: string[] = [];
+    scanner.scan(memory, 0, 13, (model) => {
+      seen.push(model);
+      return null;
+    });
+    expect(seen).toEqual(['o']);
+  });
+
   it('reads a record inside a larger buffer by its bounds only', () => {
     const bytes = Buffer.from('xx{"model":"m","features":{"a":12}}yy');
     const scanner = new JsonRecordScanner<ScanPlan>();

@@ -28,7 +28,7 @@ import { DataType, RecordBatchReader, type RecordBatch, type Vector } from 'apac
 import { quoteValue } from '../core/errors.js';
 import type { EpochMs } from '../core/store.js';
 import type { FeatureValue, LabelRecord, RecordKind, SourceMessage, StreamRecord } from '../core/stream.js';
-import { FieldTable, JsonRecordScanner } from './json-record.js';
+import { FieldTable, JsonRecordScanner, type TopFields } from './json-record.js';
 
 export interface ModelSchema {
   readonly model: string;
@@ -206,15 +206,6 @@ const QUOTE = 34;
 const BACKSLASH = 92;
 const COMMA = 44;
 
-/** The top-level fields of a record other than its features and segment, as received. */
-interface TopFields {
-  id: unknown;
-  modelVersion: unknown;
-  prediction: unknown;
-  label: unknown;
-  status: unknown;
-}
-
 /** One message's decoding: outputs, and the failure of the record being judged. */
 class MessageDecoder {
   readonly records: StreamRecord[] = [];
@@ -225,7 +216,9 @@ class MessageDecoder {
   private msg!: SourceMessage;
   private bytes!: Buffer;
   private readonly planCache = new Map<string, Plan | null>();
-  private readonly top: TopFields = { id: undefined, modelVersion: undefined, prediction: undefined, label: undefined, status: undefined };
+  private readonly scanner = new JsonRecordScanner<Plan>();
+  /** The record's top-level fields; the JSON fast path fills this object itself. */
+  private readonly top: TopFields = this.scanner.top;
   /** Raw feature and segment values of the record being judged, in plan order (reused: no array per record). */
   private rawFeatures: unknown[] = [];
   private rawSegment: unknown[] = [];
@@ -236,7 +229,6 @@ class MessageDecoder {
   private reason = '';
   /** The model the record being judged names ('' until known). */
   private model = '';
-  private readonly scanner = new JsonRecordScanner<Plan>();
   private readonly scanPlan = (model: string): Plan | null => this.planFor(model);
 
   constructor(
@@ -429,12 +421,6 @@ class MessageDecoder {
       for (let j = 0; j < features; j++) raw[j] = scanner.features[j];
       for (let j = 0; j < by; j++) this.rawSegment[j] = scanner.segment[j];
     }
-    const top = this.top;
-    top.id = scanner.id;
-    top.modelVersion = scanner.modelVersion;
-    top.prediction = scanner.prediction;
-    top.label = scanner.label;
-    top.status = scanner.status;
     return this.accept(plan, kind, scanner.ts);
   }
 

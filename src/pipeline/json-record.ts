@@ -57,6 +57,15 @@ export class FieldTable {
   }
 }
 
+/** A record's top-level fields other than its model, time, features and segment, as received (undefined: absent). */
+export interface TopFields {
+  id: unknown;
+  modelVersion: unknown;
+  prediction: unknown;
+  label: unknown;
+  status: unknown;
+}
+
 /** What a plan gives the scanner: the tables of its features and of its segment fields. */
 export interface ScanPlan {
   readonly featureTable: FieldTable;
@@ -121,11 +130,8 @@ const EXPONENT_CAP = 100_000;
  */
 export class JsonRecordScanner<P extends ScanPlan> {
   ts: unknown;
-  id: unknown;
-  modelVersion: unknown;
-  prediction: unknown;
-  label: unknown;
-  status: unknown;
+  /** The decoder judges these from this very object, whichever path read the record. */
+  readonly top: TopFields = { id: undefined, modelVersion: undefined, prediction: undefined, label: undefined, status: undefined };
   /** Whether "segment" was an object (the decoder reads other values with JSON.parse for its reasons). */
   segmentObject = false;
   features: unknown[] = [];
@@ -148,11 +154,12 @@ export class JsonRecordScanner<P extends ScanPlan> {
     this.buf = buf;
     this.end = end;
     this.ts = undefined;
-    this.id = undefined;
-    this.modelVersion = undefined;
-    this.prediction = undefined;
-    this.label = undefined;
-    this.status = undefined;
+    const top = this.top;
+    top.id = undefined;
+    top.modelVersion = undefined;
+    top.prediction = undefined;
+    top.label = undefined;
+    top.status = undefined;
     this.segmentObject = false;
     let plan: P | null = null;
     let seen = 0;
@@ -193,11 +200,11 @@ export class JsonRecordScanner<P extends ScanPlan> {
         i = this.scalar(i);
         const v = this.value;
         if (field === TS) this.ts = v;
-        else if (field === ID) this.id = v;
-        else if (field === MODEL_VERSION) this.modelVersion = v;
-        else if (field === PREDICTION) this.prediction = v;
-        else if (field === LABEL) this.label = v;
-        else if (field === STATUS) this.status = v;
+        else if (field === ID) top.id = v;
+        else if (field === MODEL_VERSION) top.modelVersion = v;
+        else if (field === PREDICTION) top.prediction = v;
+        else if (field === LABEL) top.label = v;
+        else if (field === STATUS) top.status = v;
       }
       if (i < 0) return null;
       i = this.space(i);

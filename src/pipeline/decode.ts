@@ -172,17 +172,18 @@ function planOf(schema: ModelSchema): Plan {
   let plan = plans.get(schema);
   if (plan === undefined) {
     const featureNames = [...schema.features.keys()];
+    const segmentBy = [...schema.segmentBy];
     plan = {
       model: schema.model,
       kind: schema.kind,
       processingTime: schema.time === 'processing',
       featureNames,
       numerical: featureNames.map((name) => schema.features.get(name) === 'numerical'),
-      segmentBy: [...schema.segmentBy],
+      segmentBy,
       protoKey: featureNames.includes('__proto__') || schema.segmentBy.includes('__proto__'),
       makeFeatures: featuresMaker(featureNames),
       featureTable: new FieldTable(featureNames),
-      segmentTable: new FieldTable([...schema.segmentBy]),
+      segmentTable: new FieldTable(segmentBy),
     };
     plans.set(schema, plan);
   }

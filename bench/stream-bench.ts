@@ -18,7 +18,7 @@ import { median, positiveInt, fmtRate } from './common.js';
 
 /**
  * `node dist/bench/stream-bench.js`: sustained throughput of the streaming pipeline through a real Kafka broker,
- * next to a bare kafkajs consumer reading the same topic (the ceiling).
+ * next to a bare kafkajs consumer reading the same topic (the ceiling) and the same consumer decoding the records.
  *
  * Setup (timed, not measured): one single-node KRaft broker (test/kafka/broker.ts, loopback only); two topics of
  * `--partitions` partitions; `--records` records of `--models` models (model i on partition i, keyed by model),
@@ -27,12 +27,13 @@ import { median, positiveInt, fmtRate } from './common.js';
  * the same values in both; one reference per model (`--reference-rows` rows of the undrifted distribution) created
  * and promoted in an embedded store in a temporary data directory.
  *
- * Measured, each in a fresh child process, `--repeats` times per format (the order of the two sides alternates):
+ * Measured, each in a fresh child process, `--repeats` times per format (the order of the sides reverses each repeat):
  *   - bare: a kafkajs consumer in its own group, `eachBatch` only counts messages, until it has seen them all;
+ *   - decode: the same, also decoding every message and reading every feature value (JSON.parse; Arrow tableFromIPC);
  *   - driftwatch: `startService` in Kafka mode (own group, count windows of `--window` records per model, drift
  *     events published to a topic of their own, dead letters too), until every window is reported.
- * Throughput: records / seconds from the first delivered batch (bare: first `eachBatch`; driftwatch: first
- * 'records' pipeline event) to the last message counted (bare) or the last window reported (driftwatch: its
+ * Throughput: records / seconds from the first delivered batch (bare, decode: first `eachBatch`; driftwatch: first
+ * 'records' pipeline event) to the last message counted (bare, decode) or the last window reported (driftwatch: its
  * report written and its drift event acknowledged). Latency: the pipeline's 'window' events' `latencyMs` (window
  * due -> report written and drift event published). Memory: peak RSS of the child (worker-thread sampler, and the
  * kernel's VmHWM), from before the client starts to the end of the measured interval.
@@ -44,7 +45,7 @@ import { median, positiveInt, fmtRate } from './common.js';
  * Options: --records (1000000), --models (4), --partitions (4), --window (10000), --arrow-batch (1000),
  * --reference-rows (50000), --sample-rows (rows stored with each window report, 1000 as in the service's defaults),
  * --max-bytes-per-partition (bytes per partition and fetch, both consumers; 1 MiB as in the service's defaults),
- * --repeats (3), --formats (json,arrow), --sides (bare,driftwatch: e.g. only driftwatch
+ * --repeats (3), --formats (json,arrow), --sides (bare,decode,driftwatch: e.g. only driftwatch
  * to profile it), --seed, --timeout (seconds per run, 300), --results (the JSON's path, bench/results/stream-latest.json).
  *
  * Diagnostics: the driftwatch child times the store's `putWindowResults` (a wrapper on the prototype, nothing else changed),
@@ -73,7 +74,7 @@ const { values: opts } = parseArgs({
     'max-bytes-per-partition': { type: 'string', default: String(2 ** 20) },
     repeats: { type: 'string', default: '3' },
     formats: { type: 'string', default: 'json,arrow' },
-    sides: { type: 'string', default: 'bare,driftwatch' },
+    sides: { type: 'string', default: 'bare,decode,driftwatch' },
     seed: { type: 'string', default: '20240611' },
     timeout: { type: 'string', default: '300' },
     // Where the results JSON goes (default bench/results/stream-latest.json), e.g. elsewhere for a what-if run.
@@ -96,7 +97,7 @@ const { values: opts } = parseArgs({
 });
 
 type Format = 'json' | 'arrow';
-type Side = 'bare' | 'driftwatch';
+type Side = 'bare' | 'decode' | 'driftwatch';
 
 interface Settings {
   readonly records: number;
@@ -247,7 +248,7 @@ async function parent(): Promise<void> {
     // --- measured runs -----------------------------------------------------------------------------------------------
     for (let repeat = 1; repeat <= s.repeats; repeat++) {
       for (const format of s.formats) {
-        const order: Side[] = repeat % 2 === 1 ? ['bare', 'driftwatch'] : ['driftwatch', 'bare'];
+        const order: Side[] = repeat % 2 === 1 ? ['bare', 'decode', 'driftwatch'] : ['driftwatch', 'decode', 'bare'];
         for (const side of order.filter((x) => s.sides.includes(x))) {
           const cpuBefore = processCpuSeconds(b.pid);
           const r = await runChild<RunResult>(
@@ -341,12 +342,14 @@ async function parent(): Promise<void> {
         setup,
         method: {
           repeats: s.repeats,
-          throughput: 'records / seconds from the first delivered batch to the last message counted (bare) or the last window reported (driftwatch); median over the repeats, range beside it',
+          throughput:
+            'records / seconds from the first delivered batch to the last message counted (bare, decode) or the last window reported (driftwatch); median over the repeats, range beside it',
+          decode: 'the bare consumer that also decodes every message (JSON.parse; Arrow tableFromIPC) and reads every feature value: the floor of any consumer that reads the records',
           latency:
             "pipeline 'window' events' latencyMs (window due -> drift results stored and drift event acknowledged; outlier, quality and sample rows and alerts follow); p50 and p99 per run (nearest rank), " +
             'the median of those over the repeats (latency_ms), and over every window of every repeat pooled (latency_ms_pooled)',
           memory: `peak RSS of the child from before its client starts (worker thread sampling process.memoryUsage.rss() every ${SAMPLE_INTERVAL_MS} ms; kernel VmHWM beside it), the largest over the repeats`,
-          processes: 'one fresh child process per measured run; the order of bare and driftwatch alternates between repeats',
+          processes: 'one fresh child process per measured run; the order of bare, decode and driftwatch reverses between repeats',
         },
         targets: { min_ratio_to_bare: 0.7, max_p99_latency_ms: 250 },
         paced: paced
@@ -368,8 +371,10 @@ async function parent(): Promise<void> {
         results: summary.map((x) => ({
           format: x.format,
           bare: x.bare ? caseJson(x.bare) : null,
+          decode: x.decode ? caseJson(x.decode) : null,
           driftwatch: x.driftwatch ? caseJson(x.driftwatch) : null,
           ratio: x.ratio,
+          decode_ratio: x.decodeRatio,
           ratio_target_met: x.ratio === null ? null : x.ratio >= 0.7,
           p99_target_met: x.driftwatch ? x.driftwatch.latency.p99 < 250 : null,
         })),
@@ -428,8 +433,8 @@ function settingsFromOptions(): Settings {
   for (const f of formats) if (f !== 'json' && f !== 'arrow') throw new Error(`--formats: json and/or arrow, got "${f}"`);
   if (formats.length === 0) throw new Error('--formats: json and/or arrow');
   const sides = (opts.sides ?? '').split(',').map((f) => f.trim()).filter((f) => f !== '');
-  for (const f of sides) if (f !== 'bare' && f !== 'driftwatch') throw new Error(`--sides: bare and/or driftwatch, got "${f}"`);
-  if (sides.length === 0) throw new Error('--sides: bare and/or driftwatch');
+  for (const f of sides) if (f !== 'bare' && f !== 'decode' && f !== 'driftwatch') throw new Error(`--sides: bare, decode and/or driftwatch, got "${f}"`);
+  if (sides.length === 0) throw new Error('--sides: bare, decode and/or driftwatch');
   const s: Settings = {
     records: positiveInt('records', opts.records),
     models: positiveInt('models', opts.models),
@@ -679,7 +684,8 @@ async function child(phase: string): Promise<void> {
   try {
     let value: unknown;
     if (phase === 'references') value = await referencesPhase(required('dir', opts.dir));
-    else if (phase === 'bare') value = await barePhase();
+    else if (phase === 'bare') value = await barePhase(false);
+    else if (phase === 'decode') value = await barePhase(true);
     else if (phase === 'driftwatch') value = await driftwatchPhase();
     else throw new Error(`unknown phase ${phase}`);
     writeFileSync(required('out', opts.out), JSON.stringify({ value, maxRssMb: process.resourceUsage().maxRSS / 1024 }));
@@ -753,10 +759,16 @@ async function beginMeasurement(): Promise<Measurement> {
   return { sampler, rssAtStartBytes, startedAt: performance.now() };
 }
 
-/** The ceiling: a kafkajs consumer in its own group whose eachBatch only counts messages. */
-async function barePhase(): Promise<RunResult> {
+/**
+ * The ceiling: a kafkajs consumer in its own group whose eachBatch only counts messages. With `decode`, the floor of
+ * any consumer that reads the records: each message's value is also decoded and every feature value read (JSON:
+ * `JSON.parse` of the text; Arrow: apache-arrow's `tableFromIPC` and each column's values), nothing else.
+ */
+async function barePhase(decode: boolean): Promise<RunResult> {
   const s = settingsFromOptions();
   const format = formatOption();
+  const read = decode ? await valueReader(format) : null;
+  let checksum = 0;
   const expected = format === 'json' ? s.records : s.records / s.arrowBatch;
   const load0 = loadavg()[0] ?? Number.NaN;
   const m = await beginMeasurement();
@@ -784,6 +796,7 @@ async function barePhase(): Promise<RunResult> {
       }
       count += batch.messages.length;
       for (const msg of batch.messages) bytes += msg.value?.length ?? 0;
+      if (read) for (const msg of batch.messages) checksum += read(msg.value!);
       if (count >= expected && cpuDone === null) {
         doneAt = performance.now();
         cpuDone = process.cpuUsage(cpuAtFirst ?? undefined);
@@ -796,11 +809,12 @@ async function barePhase(): Promise<RunResult> {
   await consumer.disconnect();
   await m.sampler.stop();
   if (count !== expected) throw new Error(`bare consumer: ${count} messages, expected ${expected}`);
+  if (read && !Number.isFinite(checksum)) throw new Error(`decoding consumer: the values read sum to ${checksum}`);
   const seconds = (doneAt - firstAt!) / 1000;
   const records = format === 'json' ? count : count * s.arrowBatch;
   const cpu = cpuDone as NodeJS.CpuUsage | null;
   return {
-    side: 'bare',
+    side: decode ? 'decode' : 'bare',
     format,
     messages: count,
     records,
@@ -823,6 +837,29 @@ async function barePhase(): Promise<RunResult> {
     deadLetters: 0,
     digest: null,
     load: [load0, loadavg()[0] ?? Number.NaN],
+  };
+}
+
+/** Decodes a message's value and reads every feature value; returns their sum (so that nothing is optimised away). */
+async function valueReader(format: Format): Promise<(value: Buffer) => number> {
+  const { FEATURE_NAMES } = await import('./stream-data.js');
+  if (format === 'json') {
+    return (value) => {
+      const features = (JSON.parse(value.toString('utf8')) as { features: Record<string, number> }).features;
+      let sum = 0;
+      for (const name of FEATURE_NAMES) sum += features[name]!;
+      return sum;
+    };
+  }
+  const { tableFromIPC } = await import('apache-arrow');
+  return (value) => {
+    const table = tableFromIPC(value);
+    let sum = 0;
+    for (const name of FEATURE_NAMES) {
+      const values = table.getChild(name)!.toArray() as Float64Array;
+      for (let i = 0; i < values.length; i++) sum += values[i]!;
+    }
+    return sum;
   };
 }
 
@@ -1142,8 +1179,11 @@ interface CaseSummary {
 interface FormatSummary {
   readonly format: Format;
   readonly bare: CaseSummary | null;
+  readonly decode: CaseSummary | null;
   readonly driftwatch: CaseSummary | null;
   readonly ratio: number | null;
+  /** The decoding consumer's rate against the bare one's. */
+  readonly decodeRatio: number | null;
 }
 
 /** `bytesPerRecord`: message value bytes per record as produced (for MB/s). */
@@ -1189,8 +1229,10 @@ function summarize(format: Format, runs: ReadonlyArray<RunRecord>, bytesPerRecor
     };
   };
   const bare = one('bare');
+  const decode = one('decode');
   const driftwatch = one('driftwatch');
-  return { format, bare, driftwatch, ratio: bare && driftwatch ? driftwatch.recordsPerSecond.median / bare.recordsPerSecond.median : null };
+  const toBare = (c: CaseSummary | null): number | null => (bare && c ? c.recordsPerSecond.median / bare.recordsPerSecond.median : null);
+  return { format, bare, decode, driftwatch, ratio: toBare(driftwatch), decodeRatio: toBare(decode) };
 }
 
 function latencyStats(xs: ReadonlyArray<number>): { p50: number; p99: number; max: number; windows: number } {
@@ -1255,16 +1297,17 @@ function printSummary(summary: ReadonlyArray<FormatSummary>, s: Settings): void 
     ['format', 'consumer', 'records/s', 'MB/s', 'vs bare', 'latency p50 / p99 / max ms', 'peak RSS MB', 'RSS ready MB', 'CPU s', 'broker CPU s', 'start-up s'],
   ];
   for (const f of summary) {
-    for (const side of ['bare', 'driftwatch'] as const) {
+    for (const side of ['bare', 'decode', 'driftwatch'] as const) {
       const c = f[side];
       if (!c) continue;
+      const ratio = side === 'bare' ? 1 : side === 'decode' ? f.decodeRatio : f.ratio;
       rows.push([
         f.format === 'json' ? 'JSON (1 record/message)' : `Arrow IPC (${s.arrowBatch} records/message)`,
-        side === 'bare' ? 'bare kafkajs (count only)' : 'driftwatch (startService)',
+        side === 'bare' ? 'bare kafkajs (count only)' : side === 'decode' ? `kafkajs + ${f.format === 'json' ? 'JSON.parse' : 'tableFromIPC'} only` : 'driftwatch (startService)',
         `${fmtRate(c.recordsPerSecond.median)} [${fmtRate(c.recordsPerSecond.min)}-${fmtRate(c.recordsPerSecond.max)}]`,
         c.mbPerSecond.toFixed(1),
-        side === 'bare' ? '1' : f.ratio === null ? '-' : f.ratio.toFixed(2),
-        side === 'bare' ? '-' : `${c.latency.p50} / ${c.latency.p99} / ${c.latency.max} (${c.latency.windows} windows)`,
+        ratio === null ? '-' : side === 'bare' ? '1' : ratio.toFixed(2),
+        side !== 'driftwatch' ? '-' : `${c.latency.p50} / ${c.latency.p99} / ${c.latency.max} (${c.latency.windows} windows)`,
         `${c.peakRssMb.toFixed(0)}${c.kernelPeakRssMb !== null ? ` (kernel ${c.kernelPeakRssMb.toFixed(0)})` : ''}`,
         c.rssReadyMb === null ? `${c.rssAtStartMb.toFixed(0)} (at start)` : c.rssReadyMb.toFixed(0),
         c.cpuSeconds.toFixed(1),
@@ -1289,7 +1332,8 @@ function printSummary(summary: ReadonlyArray<FormatSummary>, s: Settings): void 
     }
     console.log(
       `${f.format}: throughput ${f.ratio.toFixed(2)} of the bare consumer (target >= 0.7: ${ratioMet ? 'met' : 'NOT met'}); ` +
-        `p99 latency ${f.driftwatch.latency.p99} ms (target < 250 ms: ${p99Met ? 'met' : 'NOT met'})`,
+        `p99 latency ${f.driftwatch.latency.p99} ms (target < 250 ms: ${p99Met ? 'met' : 'NOT met'})` +
+        (f.decodeRatio !== null ? `; a consumer that only decodes the records reaches ${f.decodeRatio.toFixed(2)} of it` : ''),
     );
   }
 }

@@ -344,7 +344,7 @@ async function parent(): Promise<void> {
           repeats: s.repeats,
           throughput:
             'records / seconds from the first delivered batch to the last message counted (bare, decode) or the last window reported (driftwatch); median over the repeats, range beside it',
-          decode: 'the bare consumer that also decodes every message (JSON.parse; Arrow tableFromIPC) and reads every feature value: the floor of any consumer that reads the records',
+          decode: 'the bare consumer that also decodes every message (JSON.parse; Arrow tableFromIPC) and reads every feature value, nothing else: what reading the records with JSON.parse or apache-arrow costs at the least',
           latency:
             "pipeline 'window' events' latencyMs (window due -> drift results stored and drift event acknowledged; outlier, quality and sample rows and alerts follow); p50 and p99 per run (nearest rank), " +
             'the median of those over the repeats (latency_ms), and over every window of every repeat pooled (latency_ms_pooled)',
@@ -760,8 +760,8 @@ async function beginMeasurement(): Promise<Measurement> {
 }
 
 /**
- * The ceiling: a kafkajs consumer in its own group whose eachBatch only counts messages. With `decode`, the floor of
- * any consumer that reads the records: each message's value is also decoded and every feature value read (JSON:
+ * The ceiling: a kafkajs consumer in its own group whose eachBatch only counts messages. With `decode`, the rate of
+ * a consumer that only reads the records with these libraries: each message's value is also decoded and every feature value read (JSON:
  * `JSON.parse` of the text; Arrow: apache-arrow's `tableFromIPC` and each column's values), nothing else.
  */
 async function barePhase(decode: boolean): Promise<RunResult> {

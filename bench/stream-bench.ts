@@ -121,7 +121,7 @@ interface RunResult {
   readonly format: Format;
   readonly messages: number;
   readonly records: number;
-  /** Bytes of message values counted (bare); null where the process does not see them (driftwatch). */
+  /** Bytes of message values counted (bare, decode); null where the process does not see them (driftwatch). */
   readonly messageBytes: number | null;
   /** First delivered batch -> last message counted / last window reported. */
   readonly seconds: number;
@@ -761,8 +761,9 @@ async function beginMeasurement(): Promise<Measurement> {
 
 /**
  * The ceiling: a kafkajs consumer in its own group whose eachBatch only counts messages. With `decode`, the rate of
- * a consumer that only reads the records with these libraries: each message's value is also decoded and every feature value read (JSON:
- * `JSON.parse` of the text; Arrow: apache-arrow's `tableFromIPC` and each column's values), nothing else.
+ * a consumer that only reads the records with these libraries: each message's value is also decoded and every
+ * feature value read (JSON: `JSON.parse` of the text; Arrow: apache-arrow's `tableFromIPC` and each column's
+ * values), nothing else.
  */
 async function barePhase(decode: boolean): Promise<RunResult> {
   const s = settingsFromOptions();

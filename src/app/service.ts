@@ -26,14 +26,6 @@ import { packageVersion } from './package-root.js';
 import { registerMetricsRoutes, serviceMetrics, sourceKind, type ServiceMetrics } from './metrics.js';
 import { defaultSettings, modelSettings } from './settings.js';
 
-/**
- * With the embedded engine, how long after its close an evaluated window may wait for its drift results to be stored
- * before the input waits for it (the pipeline's `resultsWaitMs`; a ClickHouse server's writes do not take this
- * machine's cores, and there is no such limit). Chosen on the stream bench (2 cores, broker on the same machine):
- * with it, 1 000 000-record runs kept their throughput and their p99 latency fell from 296-432 ms to 172-210 ms.
- */
-const EMBEDDED_RESULTS_WAIT_MS = 100;
-
 export interface ServiceOptions {
   readonly config: DriftwatchConfig;
   /** A source to use instead of the configured one (the demo generator, a file replay). */
@@ -178,8 +170,8 @@ export async function startService(o: ServiceOptions): Promise<Service> {
       defaults: defaultSettings(config),
       limits: { maxRecordBytes: config.ingest.maxRecordBytes, maxFutureMs: config.ingest.maxFutureMs, maxPastMs: config.ingest.maxPastMs },
       idleTimeoutMs: config.windows.idleTimeoutMs,
-      // The embedded engine writes on this machine's cores: a window late for its results holds the input back.
-      ...(config.store.clickhouseUrl === null ? { resultsWaitMs: EMBEDDED_RESULTS_WAIT_MS } : {}),
+      // The embedded engine writes on this machine's cores: by default a window late for its results holds the input back.
+      ...(config.pipeline.resultsWaitMs !== null ? { resultsWaitMs: config.pipeline.resultsWaitMs } : {}),
       onEvent: (e) => {
         metrics.onPipeline(e);
         o.onEvent?.(e);

@@ -48,6 +48,8 @@ export function describeConfig(config: DriftwatchConfig): string {
   lines.push(
     `evaluation workers: ${workers === 0 ? 'none (on the pipeline thread)' : `${workers} thread${workers === 1 ? '' : 's'}, a window at most ${formatDuration(config.pipeline.evaluationTimeoutMs)}`}`,
   );
+  const wait = config.pipeline.resultsWaitMs;
+  lines.push(`input waits for the store: ${wait === null ? 'only when too many reports are queued' : `when a window's results are ${formatDuration(wait)} late`}`);
   lines.push(`windows: ${describeWindow(config.windows)}`);
   lines.push(`evaluation: ${describeEvaluation(config.evaluation)}`);
 

@@ -242,6 +242,7 @@ export function configSchema(methods: ReadonlyArray<string>) {
     pipeline: section({
       evaluation_workers: integer(0, 64).nullable().optional(),
       evaluation_timeout: duration(true).optional(),
+      results_wait: duration(false).nullable().optional(),
     }),
     windows: section(windowShape),
     evaluation: section(evaluationShape(methods)),

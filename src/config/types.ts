@@ -164,6 +164,13 @@ export interface PipelineConfig {
    * stopped), instead of a silent stall. Default 5 minutes.
    */
   readonly evaluationTimeoutMs: number;
+  /**
+   * How long after its close an evaluated window may wait for its drift results to be stored before the input
+   * waits for it (the pipeline's `resultsWaitMs`); null: the input never waits for the writer this way (the
+   * backpressure on queued reports still holds). Default: EMBEDDED_RESULTS_WAIT_MS with the embedded engine, whose
+   * writes take this machine's cores; none with a ClickHouse server.
+   */
+  readonly resultsWaitMs: number | null;
 }
 
 export interface DriftwatchConfig {

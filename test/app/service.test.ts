@@ -1,6 +1,7 @@
 /**
  * The service's start-up order (embedded engine, the demo reference): the evaluation workers get the active
- * references, with their warm-up windows, before the source starts delivering records.
+ * references, with their warm-up windows, before the source starts delivering records. And the pipeline settings it
+ * passes on: `pipeline.results_wait` holds the input while a window's results write is late.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -10,6 +11,7 @@ import { DEMO_MODEL } from '../../src/app/demo-data.js';
 import { startService } from '../../src/app/service.js';
 import type { Source } from '../../src/core/stream.js';
 import { WorkerEvaluator } from '../../src/pipeline/evaluator.js';
+import { ClickHouseStore } from '../../src/store/index.js';
 import { demoSetup, demoStream } from '../helpers/demo-service.js';
 
 const dataDir = mkdtempSync(join(tmpdir(), 'driftwatch-service-'));
@@ -46,4 +48,61 @@ describe('service start-up', () => {
       prepare.mockRestore();
     }
   });
+
+  it('holds the input while a window waits for its drift results longer than pipeline.results_wait', async () => {
+    const s = await demoSetup(dataDir, { rules: false, onCleanup: (fn) => cleanups.push(fn) });
+    const records = 7200; // 24 windows: fewer than the queued reports that pause the source
+    const original = ClickHouseStore.prototype.putWindowResults;
+    /** Runs the demo stream with every results write held until released; how many records got in meanwhile. */
+    const run = async (resultsWaitMs: number | null, waitMs: number): Promise<{ accepted: number; allInMs: number | null }> => {
+      let release!: () => void;
+      const gate = new Promise<void>((resolve) => (release = resolve));
+      let onHeld!: () => void;
+      const held = new Promise<void>((resolve) => (onHeld = resolve));
+      let onAllIn!: () => void;
+      const allIn = new Promise<void>((resolve) => (onAllIn = resolve));
+      const spy = vi.spyOn(ClickHouseStore.prototype, 'putWindowResults').mockImplementation(async function (this: ClickHouseStore, rows) {
+        onHeld();
+        await gate;
+        return original.call(this, rows);
+      });
+      let accepted = 0;
+      try {
+        const service = await startService({
+          // Evaluated on the pipeline's thread: a closed window is evaluated before the next batch ends.
+          config: { ...s.config, pipeline: { ...s.config.pipeline, evaluationWorkers: 0, resultsWaitMs } },
+          source: demoStream(s.data, { records }),
+          http: false,
+          env: s.env,
+          log: () => undefined,
+          onEvent: (e) => {
+            if (e.type !== 'records') return;
+            accepted += e.accepted;
+            if (accepted >= records) onAllIn();
+          },
+        });
+        cleanups.push(() => service.stop());
+        await held;
+        const from = performance.now();
+        const allInMs = await Promise.race([allIn.then(() => performance.now() - from), new Promise<null>((resolve) => setTimeout(() => resolve(null), waitMs))]);
+        const acceptedWhileHeld = accepted;
+        release();
+        await service.finished;
+        expect(accepted).toBe(records);
+        return { accepted: acceptedWhileHeld, allInMs };
+      } finally {
+        release();
+        spy.mockRestore();
+      }
+    };
+    // No limit: every record gets in while the first window's results are held.
+    const free = await run(null, 30_000);
+    expect(free.accepted).toBe(records);
+    // No wait allowed: the input stops at the first batch that ends after that window was evaluated, and stays
+    // stopped for far longer than all the records took to get in above.
+    const held = await run(0, Math.max(1000, 5 * free.allInMs!));
+    expect(held.allInMs).toBeNull();
+    expect(held.accepted).toBeLessThan(records / 4);
+  });
 });
+

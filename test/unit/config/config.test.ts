@@ -46,7 +46,7 @@ describe('defaults', () => {
       kafka: null,
       http: { enabled: true, host: '127.0.0.1', port: 8080, maxBodyBytes: 16 * 2 ** 20, apiToken: null },
       ingest: { maxRecordBytes: 2 ** 20, maxFutureMs: 3_600_000, maxPastMs: 30 * 86_400_000, unknownModels: 'dead_letter' },
-      pipeline: { evaluationWorkers: defaultEvaluationWorkers(), evaluationTimeoutMs: 300_000 },
+      pipeline: { evaluationWorkers: defaultEvaluationWorkers(), evaluationTimeoutMs: 300_000, resultsWaitMs: 100 },
       windows: {
         type: 'tumbling',
         sizeMs: 300_000,
@@ -407,8 +407,19 @@ models:
   });
 
   it('reads the evaluation time limit as a duration greater than 0', () => {
-    expect(parse('pipeline: {evaluation_workers: 2, evaluation_timeout: 90s}\n').pipeline).toEqual({ evaluationWorkers: 2, evaluationTimeoutMs: 90_000 });
+    expect(parse('pipeline: {evaluation_workers: 2, evaluation_timeout: 90s}\n').pipeline).toEqual({ evaluationWorkers: 2, evaluationTimeoutMs: 90_000, resultsWaitMs: 100 });
     expect(lines(issuesOf('pipeline: {evaluation_timeout: 0}\n'))).toEqual([expect.stringMatching(/pipeline\.evaluation_timeout: expected a duration greater than 0/)]);
+  });
+
+  it('waits for late results 100 ms by default with the embedded engine, not with a server, and as configured', () => {
+    expect(parse('').pipeline.resultsWaitMs).toBe(100);
+    expect(parse('store: {clickhouse_url: "http://127.0.0.1:8123"}\n').pipeline.resultsWaitMs).toBeNull();
+    expect(parse('pipeline: {results_wait: 250ms}\n').pipeline.resultsWaitMs).toBe(250);
+    expect(parse('store: {clickhouse_url: "http://127.0.0.1:8123"}\npipeline: {results_wait: 2s}\n').pipeline.resultsWaitMs).toBe(2000);
+    expect(parse('pipeline: {results_wait: 0}\n').pipeline.resultsWaitMs).toBe(0);
+    expect(parse('pipeline: {results_wait: null}\n').pipeline.resultsWaitMs).toBeNull();
+    expect(lines(issuesOf('pipeline: {results_wait: 100}\n'))).toEqual([expect.stringMatching(/pipeline\.results_wait: .*a duration needs a unit/)]);
+    expect(lines(issuesOf('pipeline: {results_wait: soon}\n'))).toEqual([expect.stringMatching(/pipeline\.results_wait: expected a duration/)]);
   });
 
   it('lets a topic be one string and disables publishing with null', () => {

@@ -46,7 +46,9 @@ import { median, positiveInt, fmtRate } from './common.js';
  * --reference-rows (50000), --sample-rows (rows stored with each window report, 1000 as in the service's defaults),
  * --max-bytes-per-partition (bytes per partition and fetch, both consumers; 1 MiB as in the service's defaults),
  * --repeats (3), --formats (json,arrow), --sides (bare,decode,driftwatch: e.g. only driftwatch
- * to profile it), --seed, --timeout (seconds per run, 300), --results (the JSON's path, bench/results/stream-latest.json).
+ * to profile it), --seed, --timeout (seconds per run, 300), --results (the JSON's path, bench/results/stream-latest.json);
+ * for the driftwatch runs, --evaluation-workers and --results-wait (pipeline.evaluation_workers and .results_wait,
+ * a duration or null; unset: the service's defaults).
  *
  * Diagnostics: the driftwatch child times the store's `putWindowResults` (a wrapper on the prototype, nothing else changed),
  * so each window's latency is split into evaluation + waiting for the writer, the store write, and the publish.
@@ -85,6 +87,8 @@ const { values: opts } = parseArgs({
     'paced-records': { type: 'string', default: '400000' },
     // pipeline.evaluation_workers for driftwatch (default: the service's own default for this machine).
     'evaluation-workers': { type: 'string' },
+    // pipeline.results_wait of the driftwatch runs (a duration, or null); unset: the service's default.
+    'results-wait': { type: 'string' },
     // Internal: set by the parent for its child processes.
     phase: { type: 'string' },
     brokers: { type: 'string' },
@@ -142,6 +146,12 @@ interface RunResult {
   } | null;
   /** CPU of the child over the measured interval (all threads: kafkajs, the pipeline, the embedded engine). */
   readonly cpuSeconds: number;
+  /**
+   * CPU of the child's main thread over the measured interval: kafkajs and what the consumer does with the
+   * records (driftwatch: decoding, windowing, the store's and the broker's client side); not the evaluation worker
+   * or the embedded engine's threads. NaN where /proc is not there.
+   */
+  readonly mainThreadCpuSeconds: number;
   /** RSS after a full GC, before any client was created. */
   readonly rssAtStartBytes: number;
   /** driftwatch: RSS once `startService` returned (store open, references loaded), before the first record. */
@@ -389,6 +399,7 @@ async function parent(): Promise<void> {
           records_per_second: r.recordsPerSecond,
           mb_per_second: (bytes[r.format] * (r.records / s.records)) / MB / r.seconds,
           cpu_seconds: r.cpuSeconds,
+          main_thread_cpu_seconds: r.mainThreadCpuSeconds,
           broker_cpu_seconds: r.brokerCpuSeconds,
           rss_at_start_mb: r.rssAtStartBytes / MB,
           rss_ready_mb: r.rssReadyBytes === null ? null : r.rssReadyBytes / MB,
@@ -663,8 +674,8 @@ async function runChild<T>(workDir: string, args: ReadonlyArray<string>, onSpawn
 /** The options every child needs to know the data's shape. */
 function settingsArgs(): string[] {
   const keys = ['records', 'models', 'partitions', 'window', 'arrow-batch', 'reference-rows', 'sample-rows', 'max-bytes-per-partition', 'seed', 'timeout'] as const;
-  const workers = opts['evaluation-workers'];
-  return [...keys.flatMap((k) => [`--${k}`, String(opts[k])]), ...(workers !== undefined ? ['--evaluation-workers', workers] : [])];
+  const optional = (['evaluation-workers', 'results-wait'] as const).filter((k) => opts[k] !== undefined);
+  return [...keys.flatMap((k) => [`--${k}`, String(opts[k])]), ...optional.flatMap((k) => [`--${k}`, opts[k]!])];
 }
 
 /** user + system CPU seconds of a process, from /proc (null elsewhere). */
@@ -695,6 +706,17 @@ async function child(phase: string): Promise<void> {
   }
   // kafkajs and the embedded engine may leave handles behind once stopped; the result is written.
   process.exit();
+}
+
+/** CPU ticks (utime + stime, 1/100 s) of this process's main thread; NaN without /proc. */
+function mainThreadTicks(): number {
+  try {
+    const stat = readFileSync(`/proc/self/task/${process.pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return Number(fields[11]) + Number(fields[12]);
+  } catch {
+    return Number.NaN;
+  }
 }
 
 /** Diagnostics: CPU ticks (utime + stime, 1/100 s) of each thread of this process, keyed by "tid name". */
@@ -783,6 +805,8 @@ async function barePhase(decode: boolean): Promise<RunResult> {
   let bytes = 0;
   let firstAt: number | null = null;
   let cpuAtFirst: NodeJS.CpuUsage | null = null;
+  let mainAtFirst = Number.NaN;
+  let mainDone = Number.NaN;
   let doneAt = 0;
   let cpuDone: NodeJS.CpuUsage | null = null;
   let finish: () => void = () => undefined;
@@ -794,6 +818,7 @@ async function barePhase(decode: boolean): Promise<RunResult> {
       if (firstAt === null) {
         firstAt = performance.now();
         cpuAtFirst = process.cpuUsage();
+        mainAtFirst = mainThreadTicks();
       }
       count += batch.messages.length;
       for (const msg of batch.messages) bytes += msg.value?.length ?? 0;
@@ -801,6 +826,7 @@ async function barePhase(decode: boolean): Promise<RunResult> {
       if (count >= expected && cpuDone === null) {
         doneAt = performance.now();
         cpuDone = process.cpuUsage(cpuAtFirst ?? undefined);
+        mainDone = mainThreadTicks();
         finish();
       }
     },
@@ -827,6 +853,7 @@ async function barePhase(decode: boolean): Promise<RunResult> {
     backpressure: null,
     latencyParts: null,
     cpuSeconds: cpu ? (cpu.user + cpu.system) / 1e6 : Number.NaN,
+    mainThreadCpuSeconds: (mainDone - mainAtFirst) / CLOCK_TICKS,
     rssAtStartBytes: m.rssAtStartBytes,
     rssReadyBytes: null,
     memory,
@@ -899,7 +926,10 @@ async function driftwatchPhase(): Promise<RunResult> {
         },
       },
       http: { enabled: false },
-      ...(opts['evaluation-workers'] !== undefined ? { pipeline: { evaluation_workers: nonNegativeInt('evaluation-workers', opts['evaluation-workers']) } } : {}),
+      pipeline: {
+        ...(opts['evaluation-workers'] !== undefined ? { evaluation_workers: nonNegativeInt('evaluation-workers', opts['evaluation-workers']) } : {}),
+        ...(opts['results-wait'] !== undefined ? { results_wait: opts['results-wait'] === 'null' ? null : opts['results-wait'] } : {}),
+      },
       // Count windows; no idle timeout, so that every window is a full count window whatever the run's pace.
       windows: { type: 'count', count: s.window, idle_timeout: 0, sample_rows: s.sampleRows },
       models: Object.fromEntries(names.map((n) => [n, { kind: 'telemetry' }])),
@@ -948,6 +978,8 @@ async function driftwatchPhase(): Promise<RunResult> {
   const evaluatedTo: number[] = [];
   let firstAt: number | null = null;
   let cpuAtFirst: NodeJS.CpuUsage | null = null;
+  let mainAtFirst = Number.NaN;
+  let mainDone = Number.NaN;
   let doneAt = 0;
   let cpuDone: NodeJS.CpuUsage | null = null;
   let accepted = 0;
@@ -970,6 +1002,7 @@ async function driftwatchPhase(): Promise<RunResult> {
         if (firstAt === null) {
           firstAt = performance.now();
           cpuAtFirst = process.cpuUsage();
+          mainAtFirst = mainThreadTicks();
           threadsAtFirst = threadCpu();
         }
         accepted += e.accepted;
@@ -1005,6 +1038,7 @@ async function driftwatchPhase(): Promise<RunResult> {
         if (windows === expectedWindows) {
           doneAt = performance.now();
           cpuDone = process.cpuUsage(cpuAtFirst ?? undefined);
+          mainDone = mainThreadTicks();
           threadsDone = threadCpu();
           finish();
         }
@@ -1107,6 +1141,7 @@ async function driftwatchPhase(): Promise<RunResult> {
     backpressure: { pauses, pausedSeconds: (pausedMs + (pausedAt !== null ? doneAt - pausedAt : 0)) / 1000 },
     latencyParts: { evaluateAndWaitMs: pick('wait'), storeMs: pick('store'), publishMs: pick('publish'), windowsPerWrite: writes.map((w) => w.batch) },
     cpuSeconds: cpu ? (cpu.user + cpu.system) / 1e6 : Number.NaN,
+    mainThreadCpuSeconds: (mainDone - mainAtFirst) / CLOCK_TICKS,
     rssAtStartBytes: m.rssAtStartBytes,
     rssReadyBytes,
     memory,
@@ -1163,6 +1198,8 @@ interface CaseSummary {
   readonly rssAtStartMb: number;
   readonly rssReadyMb: number | null;
   readonly cpuSeconds: number;
+  /** Main-thread CPU per record (µs), median of the runs. */
+  readonly mainThreadUsPerRecord: number;
   readonly brokerCpuSeconds: number | null;
   readonly startupSeconds: number;
   /** driftwatch: medians pooled over every window of every run, and the median time to window every record. */
@@ -1213,6 +1250,7 @@ function summarize(format: Format, runs: ReadonlyArray<RunRecord>, bytesPerRecor
       rssAtStartMb: median(rs.map((r) => r.rssAtStartBytes)) / MB,
       rssReadyMb: ready.length > 0 ? median(ready) / MB : null,
       cpuSeconds: median(rs.map((r) => r.cpuSeconds)),
+      mainThreadUsPerRecord: median(rs.map((r) => (r.mainThreadCpuSeconds / r.records) * 1e6)),
       brokerCpuSeconds: broker.length > 0 ? median(broker) : null,
       startupSeconds: median(rs.map((r) => r.startupSeconds)),
       parts:
@@ -1258,6 +1296,7 @@ function caseJson(c: CaseSummary): Record<string, unknown> {
     rss_at_start_mb: c.rssAtStartMb,
     rss_ready_mb: c.rssReadyMb,
     cpu_seconds_median: c.cpuSeconds,
+    main_thread_us_per_record_median: c.mainThreadUsPerRecord,
     broker_cpu_seconds_median: c.brokerCpuSeconds,
     startup_seconds_median: c.startupSeconds,
     ...(c.parts
@@ -1276,7 +1315,8 @@ function runLine(r: RunRecord): string {
   const lat = r.side === 'driftwatch' ? latencyStats(r.latenciesMs) : null;
   return (
     `  run ${r.repeat} ${r.format.padEnd(5)} ${r.side.padEnd(10)}: ${fmtRate(r.recordsPerSecond)} records/s ` +
-    `(${r.records} records in ${fmtS(r.seconds)}, start-up ${fmtS(r.startupSeconds)}), CPU ${fmtS(r.cpuSeconds)}` +
+    `(${r.records} records in ${fmtS(r.seconds)}, start-up ${fmtS(r.startupSeconds)}), CPU ${fmtS(r.cpuSeconds)} ` +
+    `(main thread ${fmtS(r.mainThreadCpuSeconds)}, ${((r.mainThreadCpuSeconds / r.records) * 1e6).toFixed(2)} µs per record)` +
     `${r.brokerCpuSeconds !== null ? `, broker CPU ${fmtS(r.brokerCpuSeconds)}` : ''}, peak RSS ${(r.memory.peakRssBytes / MB).toFixed(0)} MB` +
     (lat ? `, latency p50 ${lat.p50} ms p99 ${lat.p99} ms max ${lat.max} ms, ${r.windows} windows (${Object.values(r.datasetDrifted).reduce((a, b) => a + b, 0)} with dataset drift)` : '') +
     (r.consumedSeconds !== null ? `, every record windowed after ${fmtS(r.consumedSeconds)}` : '') +
@@ -1295,7 +1335,7 @@ function printSummary(summary: ReadonlyArray<FormatSummary>, s: Settings): void 
       `runs; peak RSS the largest of the runs`,
   );
   const rows: string[][] = [
-    ['format', 'consumer', 'records/s', 'MB/s', 'vs bare', 'latency p50 / p99 / max ms', 'peak RSS MB', 'RSS ready MB', 'CPU s', 'broker CPU s', 'start-up s'],
+    ['format', 'consumer', 'records/s', 'MB/s', 'vs bare', 'latency p50 / p99 / max ms', 'peak RSS MB', 'RSS ready MB', 'CPU s', 'main thread µs/record', 'broker CPU s', 'start-up s'],
   ];
   for (const f of summary) {
     for (const side of ['bare', 'decode', 'driftwatch'] as const) {
@@ -1312,6 +1352,7 @@ function printSummary(summary: ReadonlyArray<FormatSummary>, s: Settings): void 
         `${c.peakRssMb.toFixed(0)}${c.kernelPeakRssMb !== null ? ` (kernel ${c.kernelPeakRssMb.toFixed(0)})` : ''}`,
         c.rssReadyMb === null ? `${c.rssAtStartMb.toFixed(0)} (at start)` : c.rssReadyMb.toFixed(0),
         c.cpuSeconds.toFixed(1),
+        Number.isFinite(c.mainThreadUsPerRecord) ? c.mainThreadUsPerRecord.toFixed(2) : '-',
         c.brokerCpuSeconds === null ? '-' : c.brokerCpuSeconds.toFixed(1),
         c.startupSeconds.toFixed(2),
       ]);

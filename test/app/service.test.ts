@@ -105,4 +105,3 @@ describe('service start-up', () => {
     expect(held.accepted).toBeLessThan(records / 4);
   });
 });
-

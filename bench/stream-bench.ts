@@ -678,16 +678,23 @@ function settingsArgs(): string[] {
   return [...keys.flatMap((k) => [`--${k}`, String(opts[k])]), ...optional.flatMap((k) => [`--${k}`, opts[k]!])];
 }
 
-/** user + system CPU seconds of a process, from /proc (null elsewhere). */
-function processCpuSeconds(pid: number): number | null {
+/** A /proc stat file (a process's or a thread's): its command name and user + system CPU in ticks; null if unreadable. */
+function readStat(path: string): { readonly name: string; readonly ticks: number } | null {
   try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    const stat = readFileSync(path, 'utf8');
+    const close = stat.lastIndexOf(')');
+    const fields = stat.slice(close + 2).split(' ');
     // After the command: state is field 3, utime 14, stime 15 (1-based over the whole line).
-    return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS;
+    return { name: stat.slice(stat.indexOf('(') + 1, close), ticks: Number(fields[11]) + Number(fields[12]) };
   } catch {
     return null;
   }
+}
+
+/** user + system CPU seconds of a process, from /proc (null elsewhere). */
+function processCpuSeconds(pid: number): number | null {
+  const stat = readStat(`/proc/${pid}/stat`);
+  return stat === null ? null : stat.ticks / CLOCK_TICKS;
 }
 
 // === the children ===================================================================================================
@@ -710,13 +717,7 @@ async function child(phase: string): Promise<void> {
 
 /** CPU ticks (utime + stime, 1/100 s) of this process's main thread; NaN without /proc. */
 function mainThreadTicks(): number {
-  try {
-    const stat = readFileSync(`/proc/self/task/${process.pid}/stat`, 'utf8');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return Number(fields[11]) + Number(fields[12]);
-  } catch {
-    return Number.NaN;
-  }
+  return readStat(`/proc/self/task/${process.pid}/stat`)?.ticks ?? Number.NaN;
 }
 
 /** Diagnostics: CPU ticks (utime + stime, 1/100 s) of each thread of this process, keyed by "tid name". */
@@ -724,15 +725,9 @@ function threadCpu(): Map<string, number> {
   const out = new Map<string, number>();
   if (!process.env['STREAM_BENCH_THREADS']) return out;
   for (const tid of readdirSync('/proc/self/task')) {
-    try {
-      const stat = readFileSync(`/proc/self/task/${tid}/stat`, 'utf8');
-      const close = stat.lastIndexOf(')');
-      const name = stat.slice(stat.indexOf('(') + 1, close).replace(/[0-9]+$/, '#');
-      const fields = stat.slice(close + 2).split(' ');
-      out.set(`${tid} ${name}`, Number(fields[11]) + Number(fields[12]));
-    } catch {
-      // The thread ended meanwhile.
-    }
+    const stat = readStat(`/proc/self/task/${tid}/stat`);
+    // null: the thread ended meanwhile.
+    if (stat !== null) out.set(`${tid} ${stat.name.replace(/[0-9]+$/, '#')}`, stat.ticks);
   }
   return out;
 }

@@ -148,7 +148,7 @@ interface RunResult {
   readonly cpuSeconds: number;
   /**
    * CPU of the child's main thread over the measured interval: kafkajs and what the consumer does with the
-   * records (driftwatch: decoding, windowing, the store's and the broker's client side); not the evaluation worker
+   * records (driftwatch: decoding, windowing, the store's and the Kafka producer's client side); not the evaluation worker
    * or the embedded engine's threads. NaN where /proc is not there.
    */
   readonly mainThreadCpuSeconds: number;

@@ -318,7 +318,9 @@ export class JsonRecordScanner<P extends ScanPlan> {
       if (i === first) return -1;
       scale += sign * exponent;
     }
-    if (digits <= MAX_EXACT && scale >= -22 && scale <= 22) {
+    // The digits were summed in a double: below 2^53 every step was exact, and a sum that reached 2^53 may have
+    // rounded (9007199254740993 sums to 2^53), so it is not taken as exact.
+    if (digits < MAX_EXACT && scale >= -22 && scale <= 22) {
       const magnitude = scale < 0 ? digits / POW10[-scale]! : digits * POW10[scale]!;
       this.value = negative ? -magnitude : magnitude;
     } else {

@@ -78,7 +78,15 @@ describe('JsonRecordScanner: numbers', () => {
       '1.7976931348623159e308', '0.1', '0.2', '0.3', '1E5', '1e+5', '1e-5', '1.5e-7', '17976931348623157e292',
       '1e0000000000000000000001', '1e-0000000000000000000000001', `1${'0'.repeat(400)}`, `0.${'0'.repeat(400)}1`,
       '1763900000000', '1763900000000.5', '-2.00000', '100000000000000000000000', '3.0e-22', '3.0e-23',
+      // Digits that sum past 2^53 round in a double, so they are not exact for the fast path whatever the scale.
+      '9007.199254740993', '90071.99254740993', '9007199254740993e-22', '9007199254740993e3', '-9007199254740993e-5',
+      '9007199254740992e-3', '9007199254740991e-3', '9007199254740995e-10', '18014398509481985e-5',
     );
+    // Every placement of the point and every exponent for digit strings just above 2^53.
+    for (const digits of ['9007199254740993', '9007199254740995', '9007199254740997', '12345678901234567']) {
+      for (let point = 1; point < digits.length; point++) spellings.push(`${digits.slice(0, point)}.${digits.slice(point)}`);
+      for (let e = -22; e <= 22; e++) spellings.push(`${digits}e${e}`);
+    }
     let read = 0;
     for (const s of spellings) {
       // Every spelling here is JSON; the scanner must read all of it.

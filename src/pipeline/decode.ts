@@ -24,8 +24,9 @@
  * located by a separate checker that runs only on the failing text, because V8's messages do not always give a
  * position and may quote the whole input.
  */
-import { DataType, RecordBatchReader, type RecordBatch, type Vector } from 'apache-arrow';
+import { DataType, RecordBatchReader, TimeUnit, type RecordBatch, type Vector } from 'apache-arrow';
 import { quoteValue } from '../core/errors.js';
+import { checkIpcStream } from '../files/ipc-check.js';
 import type { EpochMs } from '../core/store.js';
 import type { FeatureValue, LabelRecord, RecordKind, SourceMessage, StreamRecord } from '../core/stream.js';
 import { FieldTable, JsonRecordScanner, type TopFields } from './json-record.js';
@@ -46,7 +47,16 @@ export interface DecodeLimits {
   readonly maxFutureMs: number;
   /** ...and at most this far behind it. */
   readonly maxPastMs: number;
+  /** Refused records of one message that get a dead letter each (default MAX_DEAD_LETTERS_PER_MESSAGE). */
+  readonly maxDeadLettersPerMessage?: number;
 }
+
+/**
+ * Refused records of one message that get a dead letter of their own; the others share one more dead letter
+ * (`more_refused`) that counts them and carries the whole message. A 16 MiB body of bad lines would otherwise make
+ * millions of letters, each held in memory, stored and published, from one request.
+ */
+export const MAX_DEAD_LETTERS_PER_MESSAGE = 1000;
 
 /** Why a record was refused: every reason code a dead letter can carry. */
 export const DEAD_REASON_CODES = [
@@ -65,6 +75,8 @@ export const DEAD_REASON_CODES = [
   'bad_status',
   'bad_label',
   'oversized',
+  /** The refused records of a message beyond its first MAX_DEAD_LETTERS_PER_MESSAGE, together (payload: the message). */
+  'more_refused',
   /** Used by the window stage (a record behind the watermark beyond the allowed lateness), not by decoding. */
   'late',
 ] as const;
@@ -80,6 +92,8 @@ export interface DeadLetterDraft {
   readonly reason: string;
   /** The record's original bytes (an Arrow row: the row as JSON text). */
   readonly payload: Uint8Array;
+  /** The refused records this letter stands for: 1, or more for `more_refused`. */
+  readonly records?: number;
 }
 
 export interface Decoded {
@@ -198,6 +212,7 @@ const EMPTY_SEGMENT: Readonly<Record<string, string>> = Object.freeze({});
 const NEWLINE = 10;
 const CR = 13;
 const SPACE = 32;
+const EMPTY = new Uint8Array(0);
 const TAB = 9;
 const OPEN_BRACKET = 91;
 const CLOSE_BRACKET = 93;
@@ -230,6 +245,9 @@ class MessageDecoder {
   private reason = '';
   /** The model the record being judged names ('' until known). */
   private model = '';
+  /** Refused records of this message past the dead-letter limit: how many, by code, where, and their model. */
+  private readonly more = { count: 0, codes: new Map<DeadReasonCode, number>(), first: '', last: '', model: '' as string | null };
+  private readonly maxDead: number;
   private readonly scanPlan = (model: string): Plan | null => this.planFor(model);
 
   constructor(
@@ -238,7 +256,9 @@ class MessageDecoder {
     private readonly now: number,
     /** False: every JSON record goes through JSON.parse (the tests' reference for the fast path). */
     private readonly fastJson = true,
-  ) {}
+  ) {
+    this.maxDead = limits.maxDeadLettersPerMessage ?? MAX_DEAD_LETTERS_PER_MESSAGE;
+  }
 
   /** Decodes one message into `records`, `labels`, `dead` and `bodyError` (emptied first). */
   decode(msg: SourceMessage): void {
@@ -246,12 +266,15 @@ class MessageDecoder {
     this.labels.length = 0;
     this.dead.length = 0;
     this.bodyError = undefined;
+    this.more.count = 0;
+    this.more.codes.clear();
     this.msg = msg;
     const v = msg.value;
     this.bytes = Buffer.isBuffer(v) ? v : Buffer.from(v.buffer, v.byteOffset, v.byteLength);
     if (msg.format === 'ndjson') this.ndjson();
     else if (msg.format === 'json') this.json();
     else this.arrow();
+    if (this.more.count > 0) this.moreRefused();
   }
 
   // ---- formats ----
@@ -354,12 +377,16 @@ class MessageDecoder {
 
   arrow(): void {
     const buf = this.bytes;
-    let batches: RecordBatch[];
+    const batches: Array<{ batch: RecordBatch; columns: unknown[][] }> = [];
     try {
-      const reader = RecordBatchReader.from(buf);
-      reader.open();
-      if (reader.schema === undefined || reader.schema === null) throw new Error('no Arrow IPC schema message at the start');
-      batches = [...reader];
+      // Sizes the bytes cannot back are refused before apache-arrow, which trusts them, allocates for them.
+      const shape = checkIpcStream(buf);
+      if ('error' in shape) throw new Error(shape.error);
+      // Every stream of the body, when several were written one after the other. The columns are read here, before
+      // any row is judged, because apache-arrow may only fail when a column is read (a Null column does).
+      for (const reader of RecordBatchReader.readAll(buf)) {
+        for (const batch of reader) batches.push({ batch, columns: batch.schema.fields.map((_, c) => columnValues(batch.getChildAt(c)!)) });
+      }
     } catch (e) {
       const reason = `not an Arrow IPC stream: ${oneLine(e instanceof Error ? e.message : String(e))}`;
       this.bodyError = `the body is ${reason}`;
@@ -367,8 +394,8 @@ class MessageDecoder {
       return;
     }
     let rowBase = 0;
-    for (const batch of batches) {
-      this.arrowBatch(batch, rowBase);
+    for (const { batch, columns } of batches) {
+      this.arrowBatch(batch, columns, rowBase);
       rowBase += batch.numRows;
     }
   }
@@ -393,7 +420,8 @@ class MessageDecoder {
     const text = this.bytes.toString('utf8', start, end);
     const value = parseJson(text);
     if (value === REFUSED) {
-      const reason = start === end ? 'not valid JSON: the item is empty' : jsonSyntaxError(text);
+      // Locating the error costs a second pass over the text; past the dead-letter limit nobody reads it.
+      const reason = start === end ? 'not valid JSON: the item is empty' : this.full ? 'not valid JSON' : jsonSyntaxError(text);
       this.deadLetter('', 'bad_json', reason, `${this.msg.origin}:${unit} ${index}`, this.bytes.subarray(start, end));
       return;
     }
@@ -479,13 +507,11 @@ class MessageDecoder {
 
   // ---- Arrow records ----
 
-  private arrowBatch(batch: RecordBatch, rowBase: number): void {
+  /** The rows of one batch, whose columns' values are `columns`. */
+  private arrowBatch(batch: RecordBatch, columns: unknown[][], rowBase: number): void {
     const fields = batch.schema.fields;
-    const width = fields.length;
-    const columns: unknown[][] = new Array<unknown[]>(width);
     const index = new Map<string, number>();
-    for (let c = 0; c < width; c++) {
-      columns[c] = columnValues(batch.getChildAt(c)!);
+    for (let c = 0; c < fields.length; c++) {
       // A repeated name resolves to its first column, like a JSON key read by the first match.
       if (!index.has(fields[c]!.name)) index.set(fields[c]!.name, c);
     }
@@ -536,9 +562,12 @@ class MessageDecoder {
         ok = this.accept(plan, kind, ts?.[r]);
       }
       if (!ok) {
-        const row = Object.fromEntries(fields.map((f, c) => [f.name, columns[c]![r]]));
-        const payload = Buffer.from(JSON.stringify(row, jsonSafe));
-        this.deadLetter(this.model, this.code, this.reason, `${this.msg.origin}:row ${rowBase + r + 1}`, payload);
+        const origin = `${this.msg.origin}:row ${rowBase + r + 1}`;
+        if (this.full) this.deadLetter(this.model, this.code, this.reason, origin, EMPTY);
+        else {
+          const row = Object.fromEntries(fields.map((f, c) => [f.name, columns[c]![r]]));
+          this.deadLetter(this.model, this.code, this.reason, origin, Buffer.from(JSON.stringify(row, jsonSafe)));
+        }
       }
     }
   }
@@ -673,7 +702,8 @@ class MessageDecoder {
     let ts: number;
     if (typeof raw === 'number') {
       if (!Number.isFinite(raw)) return this.refuse('bad_timestamp', `"ts" must be a finite number of epoch milliseconds, found ${raw}`);
-      ts = raw;
+      // Fractions of a millisecond are cut, as in ISO text and Arrow's finer units: 59.9996 ms is in the 59th.
+      ts = Math.floor(raw);
     } else if (typeof raw === 'string') {
       ts = parseIsoTime(raw);
       if (Number.isNaN(ts)) {
@@ -726,9 +756,40 @@ class MessageDecoder {
     return REFUSED;
   }
 
+  /** True once this message has used up its dead letters: further refused records are only counted. */
+  private get full(): boolean {
+    return this.dead.length >= this.maxDead;
+  }
+
   private deadLetter(model: string, reasonCode: DeadReasonCode, reason: string, origin: string, bytes: Uint8Array): void {
+    if (this.full) {
+      const more = this.more;
+      if (more.count === 0) {
+        more.first = origin;
+        more.model = model;
+      } else if (more.model !== model) more.model = null;
+      more.count++;
+      more.last = origin;
+      more.codes.set(reasonCode, (more.codes.get(reasonCode) ?? 0) + 1);
+      return;
+    }
     // A copy: a view would keep the whole message's buffer alive for as long as the dead letter is.
     this.dead.push({ origin, model, reasonCode, reason, payload: new Uint8Array(bytes) });
+  }
+
+  /** The one dead letter of the records refused past the limit: their count, codes and span, and the whole message. */
+  private moreRefused(): void {
+    const { count, codes, first, last, model } = this.more;
+    const byCode = [...codes].sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1)).map(([code, k]) => `${code} ${k}`).join(', ');
+    const span = count === 1 ? `(${first})` : `(${first} to ${last})`;
+    this.dead.push({
+      origin: this.msg.origin,
+      model: model ?? '',
+      reasonCode: 'more_refused',
+      reason: `${count} more record${count === 1 ? ' was' : 's were'} refused ${span} after the ${this.maxDead} above, by reason: ${byCode}; the payload is the whole message`,
+      payload: new Uint8Array(this.bytes),
+      records: count,
+    });
   }
 }
 
@@ -850,6 +911,26 @@ function columnValues(vector: Vector): unknown[] {
   const type: unknown = vector.type;
   const n = vector.length;
   let out: unknown[];
+  if (DataType.isTimestamp(type) && (type.unit === TimeUnit.MICROSECOND || type.unit === TimeUnit.NANOSECOND)) {
+    // apache-arrow gives these as fractional milliseconds, which a double rounds: 03:00:59.999999999 would come out
+    // as 03:01:00.000, in the next minute's window. Cut from the integer instead.
+    const per = type.unit === TimeUnit.MICROSECOND ? 1_000n : 1_000_000n;
+    out = new Array<unknown>(n);
+    let i = 0;
+    for (const data of vector.data) {
+      const values = data.values as BigInt64Array;
+      for (let k = 0; k < data.length; k++, i++) {
+        if (!data.getValid(k)) {
+          out[i] = null;
+          continue;
+        }
+        const v = values[data.offset + k]!;
+        const q = v / per;
+        out[i] = Number(v % per < 0n ? q - 1n : q);
+      }
+    }
+    return out;
+  }
   if (DataType.isInt(type) || (DataType.isFloat(type) && vector.data.length === 1 && !isHalf(type))) {
     const values = vector.toArray() as ArrayLike<number | bigint>;
     out = new Array<unknown>(n);

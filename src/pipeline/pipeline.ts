@@ -347,7 +347,10 @@ export class Pipeline implements SourceHandler {
     });
     const accepted = entries.length - late.length + labels.length;
     this.stats.accepted += accepted;
-    this.stats.rejected += dead.length;
+    // A `more_refused` letter stands for every record of its message past the dead-letter limit.
+    let refused = 0;
+    for (const d of dead) refused += d.records ?? 1;
+    this.stats.rejected += refused;
     this.stats.late += late.length;
     const byModel = new Map<string, number>();
     // Runs of one model are counted together (a batch usually holds one model, or long runs of each).
@@ -364,7 +367,7 @@ export class Pipeline implements SourceHandler {
     if (inRun > 0) byModel.set(run, (byModel.get(run) ?? 0) + inRun);
     const last = batch.messages[batch.messages.length - 1];
     const lag = batch.highWatermark !== undefined && last ? Number(batch.highWatermark - last.offset - 1n) : undefined;
-    this.emit({ type: 'records', partition: batch.partition, accepted, rejected: dead.length, byModel, ...(lag !== undefined ? { lag: Math.max(0, lag) } : {}) });
+    this.emit({ type: 'records', partition: batch.partition, accepted, rejected: refused, byModel, ...(lag !== undefined ? { lag: Math.max(0, lag) } : {}) });
     this.kick();
     await this.backpressure();
     await this.caughtUp();
@@ -372,7 +375,7 @@ export class Pipeline implements SourceHandler {
     return {
       accepted,
       rejected: dead.slice(0, MAX_LISTED_REJECTIONS).map((d) => ({ origin: d.origin, reasonCode: d.reasonCode, reason: d.reason })),
-      rejectedCount: dead.length,
+      rejectedCount: refused,
       ...(bodyError !== undefined ? { bodyError } : {}),
     };
   }

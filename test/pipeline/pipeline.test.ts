@@ -133,6 +133,32 @@ describe('pipeline', () => {
     expect(windows.map((w) => w.rowCount)).toEqual([1, 2]);
     await refs.stop();
   });
+
+  it('counts every refused record of a message past its dead-letter limit, which share one stored letter', async () => {
+    const store = await harness.open();
+    await prepareDemo(store, FIXTURES);
+    const refs = await ActiveReferences.open(store, { pollMs: 60_000 });
+    const source = new ListSource();
+    const pipeline = pipelineFor(store, source, refs, DEMO_MODEL, { limits: { ...LIMITS, maxDeadLettersPerMessage: 3 } });
+    await source.start(pipeline);
+    const good = JSON.stringify({ model: DEMO_MODEL, ts: START, features: { temp_c: 80 } });
+    const items = [good, ...Array.from({ length: 10 }, (_, i) => JSON.stringify({ model: 'nope', ts: START + i }))];
+    const outcome = await source.send([`[${items.join(',')}]`]);
+    expect([outcome.accepted, outcome.rejectedCount, outcome.rejected.length]).toEqual([1, 10, 4]);
+    expect(pipeline.counters).toMatchObject({ accepted: 1, rejected: 10 });
+    await pipeline.flush();
+    const letters = [...(await store.listDeadLetters({ model: 'nope' })), ...(await store.listDeadLetters({ model: '' }))];
+    expect(letters.map((l) => [l.source, l.reasonCode]).sort()).toEqual([
+      ['list:1', 'more_refused'],
+      ['list:1:item 2', 'unknown_model'],
+      ['list:1:item 3', 'unknown_model'],
+      ['list:1:item 4', 'unknown_model'],
+    ]);
+    const more = letters.find((l) => l.reasonCode === 'more_refused')!;
+    expect(more.reason).toMatch(/^7 more records were refused \(list:1:item 5 to list:1:item 11\) after the 3 above, by reason: unknown_model 7;/);
+    expect(more.payload).toBe(`[${items.join(',')}]`);
+    await refs.stop();
+  });
   it('pauses the source while reports wait to be written, and resumes it when they are', async () => {
     const store = await harness.open();
     const data = await prepareDemo(store, FIXTURES);

@@ -3,15 +3,22 @@ import {
   Dictionary,
   Float64,
   Int32,
+  makeData,
   makeVector,
+  Null,
   Table,
   tableToIPC,
+  TimestampMicrosecond,
   TimestampMillisecond,
   TimestampNanosecond,
   TimestampSecond,
   Utf8,
   vectorFromArray,
 } from 'apache-arrow';
+import { ByteBuffer } from 'flatbuffers';
+import { Message } from 'apache-arrow/fb/message';
+import { MessageHeader } from 'apache-arrow/fb/message-header';
+import { RecordBatch as RecordBatchHeader } from 'apache-arrow/fb/record-batch';
 import { describe, expect, it } from 'vitest';
 import type { PayloadFormat, SourceMessage } from '../../../src/core/stream.js';
 import { type DecodeLimits, decodeMessage, type ModelSchema } from '../../../src/pipeline/decode.js';
@@ -72,6 +79,25 @@ function deadOf(record: unknown, over: Partial<SourceMessage> = {}): { code: str
 }
 
 const good = { model: 'press', ts: T1, features: { temp: 81.5, line: 'B' } };
+
+/** Where the first record batch of an IPC stream keeps the length of its list of column nodes. */
+function nodeCountAt(stream: Uint8Array): number {
+  const view = new DataView(stream.buffer, stream.byteOffset, stream.byteLength);
+  let pos = 0;
+  for (;;) {
+    const length = view.getInt32(pos + 4, true);
+    const metadata = stream.subarray(pos + 8, pos + 8 + length);
+    const message = Message.getRootAsMessage(new ByteBuffer(metadata));
+    if (message.headerType() === MessageHeader.RecordBatch) {
+      const header = message.header(new RecordBatchHeader()) as RecordBatchHeader;
+      // The generated accessor reads the list at its vector's start; its length is the 4 bytes before it.
+      const bb = header.bb!;
+      const field = bb.__offset(header.bb_pos, 6);
+      return pos + 8 + bb.__vector(header.bb_pos + field) - 4;
+    }
+    pos += 8 + length + Number(message.bodyLength());
+  }
+}
 const text = (bytes: Uint8Array): string => new TextDecoder().decode(bytes);
 
 describe('decodeMessage: telemetry records', () => {
@@ -507,6 +533,66 @@ describe('decodeMessage: Arrow IPC', () => {
     expect(d.dead.map((x) => x.reasonCode)).toEqual(['missing_model', 'missing_model']);
   });
 
+  it('reads every stream of a body that holds several one after the other, and refuses bytes after a stream that are not one', () => {
+    const stream = (temps: number[]) =>
+      tableToIPC(new Table({ model: vectorFromArray(temps.map(() => 'press'), new Utf8()), ts: vectorFromArray(temps.map(() => T1_MS), new Float64()), temp: vectorFromArray(temps, new Float64()) }), 'stream');
+    const two = decode(Buffer.concat([stream([1, 2]), stream([3])]), 'arrow');
+    expect(two.bodyError).toBeUndefined();
+    expect(two.records.map((r) => r.features['temp'])).toEqual([1, 2, 3]);
+    const trailing = Buffer.concat([stream([1]), Buffer.from('garbage!garbage!')]);
+    const d = decode(trailing, 'arrow');
+    expect(d.records).toEqual([]);
+    expect(d.bodyError).toMatch(/^the body is not an Arrow IPC stream: the bytes after the end of the stream \(byte \d+\) are not another stream/);
+    expect(d.dead).toHaveLength(1);
+    expect(d.dead[0]!.payload).toEqual(new Uint8Array(trailing));
+    // The file format still reads.
+    const file = decode(tableToIPC(new Table({ model: vectorFromArray(['press'], new Utf8()), ts: vectorFromArray([T1_MS], new Float64()) }), 'file'), 'arrow');
+    expect([file.bodyError, file.records.length]).toEqual([undefined, 1]);
+  });
+
+  it('refuses row counts and metadata lists the bytes cannot back, before apache-arrow allocates for them', () => {
+    // A Null column has no buffers: a 240-byte stream can say it holds any number of rows.
+    const nullRows = (rows: number) => tableToIPC(new Table({ model: makeVector(makeData({ type: new Null(), length: rows, nullCount: rows })) }), 'stream');
+    const huge = nullRows(2_000_000);
+    const d = decode(huge, 'arrow');
+    expect(d.records).toEqual([]);
+    expect(d.bodyError).toBe(`the body is not an Arrow IPC stream: record batch 1 (byte 128): it says it holds 2000000 rows, more than a body of 0 bytes can carry`);
+    expect(d.dead.map((x) => [x.reasonCode, x.payload.length])).toEqual([['bad_arrow', huge.length]]);
+    // A small batch of Null columns is within the allowance: its rows are judged one by one.
+    expect(decode(nullRows(3), 'arrow').dead.map((x) => x.reasonCode)).toEqual(['missing_model', 'missing_model', 'missing_model']);
+    // A corrupted count of column nodes (here 2^24 + 1) in a record batch's metadata.
+    const good = tableToIPC(new Table({ model: vectorFromArray(['press', 'press'], new Utf8()), ts: vectorFromArray([T1_MS, T1_MS], new Float64()) }), 'stream');
+    const corrupt = Buffer.from(good);
+    const nodes = nodeCountAt(corrupt);
+    corrupt.writeUInt32LE(2 ** 24 + 1, nodes);
+    const c = decode(corrupt, 'arrow');
+    expect(c.bodyError).toMatch(/^the body is not an Arrow IPC stream: record batch 1 \(byte \d+\): 16777217 column nodes do not fit in \d+ bytes of metadata$/);
+    // Random corruption never throws, and every body is either read or refused as a whole.
+    const random = seededRandom(99);
+    for (let k = 0; k < 3000; k++) {
+      const bytes = Buffer.from(good);
+      for (let j = 0; j <= k % 4; j++) bytes[Math.floor(random() * bytes.length)] = Math.floor(random() * 256);
+      const r = decode(bytes, 'arrow');
+      if (r.bodyError !== undefined) expect(r.dead).toHaveLength(1);
+      else expect(r.records.length + r.dead.length).toBeLessThanOrEqual(2 + 8 * bytes.length + 4096);
+    }
+  });
+
+  it('cuts Arrow microsecond and nanosecond times to the millisecond, like ISO text and fractional epoch milliseconds', () => {
+    const last = BigInt(T1_MS) + 59_999n;
+    const ts = [
+      makeVector({ type: new TimestampNanosecond(), data: new BigInt64Array([last * 1_000_000n + 999_999n, -1n]) }),
+      makeVector({ type: new TimestampMicrosecond(), data: new BigInt64Array([last * 1_000n + 999n, -1n]) }),
+    ];
+    const times = ts.map((column) => {
+      const d = decodeMessage(message(tableToIPC(new Table({ model: vectorFromArray(['press', 'press'], new Utf8()), ts: column }), 'stream'), 'arrow'), schemaOf, { ...LIMITS, maxPastMs: 1e15 }, NOW);
+      return d.records.map((r) => r.ts);
+    });
+    expect(times).toEqual([[Number(last), -1], [Number(last), -1]]);
+    expect(decode(JSON.stringify({ ...good, ts: T1_MS + 59_999.7 })).records[0]!.ts).toBe(T1_MS + 59_999);
+    expect(decode(JSON.stringify({ ...good, ts: '2026-01-02T03:00:59.9999999Z' })).records[0]!.ts).toBe(T1_MS + 59_999);
+  });
+
   it('bytes that are not an Arrow stream set bodyError', () => {
     const good = tableToIPC(new Table({ model: vectorFromArray(['press'], new Utf8()) }), 'stream');
     for (const bytes of [new TextEncoder().encode('{"model":"press"}'), new Uint8Array(0), good.slice(0, good.length - 12)]) {
@@ -517,6 +603,58 @@ describe('decodeMessage: Arrow IPC', () => {
         { origin: 'test:p@7', model: '', reasonCode: 'bad_arrow', reason: d.bodyError!.slice('the body is '.length), payload: bytes },
       ]);
     }
+  });
+});
+
+describe('decodeMessage: a message of many bad records', () => {
+  const limits: DecodeLimits = { ...LIMITS, maxDeadLettersPerMessage: 5 };
+
+  it('gives the first ones a dead letter each and the rest one more, with their count, their reasons and the whole message', () => {
+    const lines = [JSON.stringify(good)];
+    for (let i = 0; i < 12; i++) lines.push(i % 4 === 3 ? JSON.stringify({ ...good, model: 'nope' }) : `{bad ${i}`);
+    lines.push(JSON.stringify(good));
+    const body = lines.join('\n');
+    const d = decodeMessage(message(body, 'ndjson'), schemaOf, limits, NOW);
+    expect(d.records).toHaveLength(2);
+    expect(d.dead).toHaveLength(6);
+    expect(d.dead.slice(0, 5).map((x) => [x.origin, x.reasonCode, x.records])).toEqual([
+      ['test:p@7:line 2', 'bad_json', undefined],
+      ['test:p@7:line 3', 'bad_json', undefined],
+      ['test:p@7:line 4', 'bad_json', undefined],
+      ['test:p@7:line 5', 'unknown_model', undefined],
+      ['test:p@7:line 6', 'bad_json', undefined],
+    ]);
+    const more = d.dead[5]!;
+    expect(more).toMatchObject({ origin: 'test:p@7', model: '', reasonCode: 'more_refused', records: 7 });
+    expect(more.reason).toBe('7 more records were refused (test:p@7:line 7 to test:p@7:line 13) after the 5 above, by reason: bad_json 5, unknown_model 2; the payload is the whole message');
+    expect(text(more.payload)).toBe(body);
+    // The same message under the default limit: one letter per record.
+    const all = decode(body);
+    expect(all.dead.map((x) => x.reasonCode).filter((c) => c === 'more_refused')).toEqual([]);
+    expect(all.dead).toHaveLength(12);
+  });
+
+  it('Arrow rows past the limit are counted, not copied, and the letter names their model when they share one', () => {
+    const n = 40;
+    const table = new Table({
+      model: vectorFromArray(Array.from({ length: n }, () => 'press'), new Utf8()),
+      ts: vectorFromArray(Array.from({ length: n }, (_, i) => (i === 0 ? T1 : 'soon')), new Utf8()),
+    });
+    const bytes = tableToIPC(table, 'stream');
+    const d = decodeMessage(message(bytes, 'arrow'), schemaOf, limits, NOW);
+    expect(d.records).toHaveLength(1);
+    expect(d.dead.map((x) => x.reasonCode)).toEqual(['bad_timestamp', 'bad_timestamp', 'bad_timestamp', 'bad_timestamp', 'bad_timestamp', 'more_refused']);
+    expect(d.dead[5]).toMatchObject({ model: 'press', records: 34 });
+    expect(d.dead[5]!.reason).toMatch(/^34 more records were refused \(test:p@7:row 7 to test:p@7:row 40\) after the 5 above, by reason: bad_timestamp 34;/);
+    expect(d.dead[5]!.payload).toEqual(new Uint8Array(bytes));
+  });
+
+  it('a message of exactly the limit has no extra letter, and one more refused record makes it', () => {
+    const bad = (k: number) => Array.from({ length: k }, (_, i) => `{bad ${i}`).join('\n');
+    expect(decodeMessage(message(bad(5), 'ndjson'), schemaOf, limits, NOW).dead.map((x) => x.reasonCode)).not.toContain('more_refused');
+    const six = decodeMessage(message(bad(6), 'ndjson'), schemaOf, limits, NOW).dead;
+    expect(six[5]).toMatchObject({ reasonCode: 'more_refused', records: 1 });
+    expect(six[5]!.reason).toMatch(/^1 more record was refused \(test:p@7:line 6\) after the 5 above/);
   });
 });
 

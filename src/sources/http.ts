@@ -4,7 +4,8 @@
  *
  * Bodies stay bytes: the route has its own content-type parsers (`parseAs: 'buffer'`), in an encapsulated fastify
  * context so that other routes of the same server keep fastify's JSON parsing. Decoding is the pipeline's job,
- * exactly as for Kafka.
+ * exactly as for Kafka. A body may come compressed (Content-Encoding gzip, deflate or br): the limit holds for it
+ * both as sent and decompressed. JSON bodies are UTF-8 (another charset gets 415).
  *
  * Delivery guarantee: at most once. HTTP cannot replay, so `commit` and `rewind` do nothing: records of windows
  * that are still open when the process dies are lost (a client that needs more resends, or uses Kafka). A record
@@ -14,6 +15,7 @@
  * `onBatch` before the partition goes on). While the source is paused, a request waits for `resume`, at most
  * `pauseTimeoutMs`, then gets 503 with Retry-After.
  */
+import * as zlib from 'node:zlib';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type {
   BatchOutcome,
@@ -50,6 +52,12 @@ const FORMATS: ReadonlyMap<string, PayloadFormat> = new Map([
   ['application/vnd.apache.arrow.stream', 'arrow'],
 ]);
 const KINDS = new Set(['telemetry', 'prediction', 'label']);
+/** Content encodings a body may come in, decompressed with a bound on the output (no zip bomb gets past the limit). */
+const ENCODINGS: ReadonlyMap<string, (body: Uint8Array, options: { maxOutputLength: number }) => Uint8Array> = new Map([
+  ['gzip', zlib.gunzipSync],
+  ['deflate', zlib.inflateSync],
+  ['br', zlib.brotliDecompressSync],
+]);
 /** Rejected records listed in a response; `rejected` counts them all. */
 const MAX_ERRORS_IN_RESPONSE = 100;
 const RETRY_AFTER_SECONDS = '1';
@@ -151,8 +159,16 @@ class HttpIngestSource implements Source {
     if (this.state !== 'running') return { status: 503, body: { error: 'not started' }, retryAfter: true };
     const format = FORMATS.get(mediaType(req.headers['content-type']));
     if (format === undefined) return { status: 415, body: { error: unsupportedType(req) } };
-    const body: unknown = req.body;
-    if (!(body instanceof Uint8Array) || body.length === 0) return { status: 400, body: { error: 'the body is empty' } };
+    const charset = charsetOf(req.headers['content-type']);
+    if (charset !== undefined && format !== 'arrow' && charset !== 'utf-8' && charset !== 'utf8') {
+      return { status: 415, body: { error: `unsupported charset ${JSON.stringify(charset.slice(0, 40))}; send UTF-8` } };
+    }
+    const raw: unknown = req.body;
+    if (!(raw instanceof Uint8Array) || raw.length === 0) return { status: 400, body: { error: 'the body is empty' } };
+    const decoded = this.decompress(raw, req.headers['content-encoding']);
+    if ('status' in decoded) return decoded;
+    const body = decoded.body;
+    if (body.length === 0) return { status: 400, body: { error: 'the body is empty' } };
     const kind = (req.query as Record<string, unknown> | undefined)?.['kind'];
     if (kind !== undefined && (typeof kind !== 'string' || !KINDS.has(kind))) {
       return { status: 400, body: { error: `"kind" must be prediction, label or telemetry, not ${JSON.stringify(kind)}` } };
@@ -206,6 +222,28 @@ class HttpIngestSource implements Source {
   }
 
   /**
+   * The body without its Content-Encoding (gzip, deflate, br), at most `maxBodyBytes` once decompressed, or the
+   * answer that refuses it.
+   */
+  private decompress(body: Uint8Array, header: string | string[] | undefined): { readonly body: Uint8Array } | Answer {
+    const encoding = (Array.isArray(header) ? header.join(',') : (header ?? '')).trim().toLowerCase();
+    if (encoding === '' || encoding === 'identity') return { body };
+    const inflate = ENCODINGS.get(encoding);
+    if (inflate === undefined) {
+      return { status: 415, body: { error: `unsupported content encoding ${JSON.stringify(encoding.slice(0, 40))}; send ${[...ENCODINGS.keys()].join(', ')} or none` } };
+    }
+    const limit = this.options.maxBodyBytes;
+    try {
+      return { body: inflate(body, { maxOutputLength: limit }) };
+    } catch (e) {
+      if ((e as { code?: unknown }).code === 'ERR_BUFFER_TOO_LARGE') {
+        return { status: 413, body: { error: `the body is over the limit of ${limit} bytes once decompressed` } };
+      }
+      return { status: 400, body: { error: `the body is not valid ${encoding}: ${(e as Error).message}` } };
+    }
+  }
+
+  /**
    * Offsets grow across restarts too (they start from the clock in microseconds), so that a checkpoint a previous
    * run stored for `http` never makes the pipeline take new requests for old ones.
    */
@@ -234,6 +272,16 @@ class HttpIngestSource implements Source {
   private wakeAll(): void {
     for (const wake of [...this.waiters]) wake();
   }
+}
+
+/** The `charset` parameter of a content type, lower case; undefined without one. */
+function charsetOf(header: string | undefined): string | undefined {
+  if (header === undefined) return undefined;
+  for (const part of header.split(';').slice(1)) {
+    const eq = part.indexOf('=');
+    if (eq !== -1 && part.slice(0, eq).trim().toLowerCase() === 'charset') return part.slice(eq + 1).trim().replace(/^"(.*)"$/, '$1').toLowerCase();
+  }
+  return undefined;
 }
 
 /** `application/json; charset=utf-8` -> `application/json`. */

@@ -1,5 +1,6 @@
 import { Float64, Table, tableToIPC, Utf8, vectorFromArray } from 'apache-arrow';
 import type { FastifyInstance } from 'fastify';
+import { brotliCompressSync, deflateSync, gzipSync } from 'node:zlib';
 import { afterEach, describe, expect, it } from 'vitest';
 import { type ApiServer, createApiServer } from '../../src/api/server.js';
 import type { BatchOutcome, SourceBatch, SourceHandler } from '../../src/core/stream.js';
@@ -151,6 +152,37 @@ describe('HTTP ingest', () => {
     expect(notArrow.body['error']).toMatch(/^the body is not an Arrow IPC stream/);
     expect(JSON.stringify([tooBig, text, bad].map((a) => a.body))).not.toMatch(/ at .*\.(ts|js):\d+/);
     expect(handler.batches).toHaveLength(2);
+  });
+
+  it('takes gzip, deflate and br bodies within the limit once decompressed, and refuses other encodings and charsets', async () => {
+    const { url, handler } = await harness();
+    const ingest = `${url}/v1/ingest`;
+    const body = `${record(1)}\n${record(2)}\n`;
+    for (const [encoding, compress] of [['gzip', gzipSync], ['deflate', deflateSync], ['br', brotliCompressSync], ['GZIP', gzipSync]] as const) {
+      const answer = await post(ingest, compress(body), 'application/x-ndjson', { 'content-encoding': encoding });
+      expect([encoding, answer.status, answer.body['accepted'], answer.body['rejected']]).toEqual([encoding, 200, 2, 0]);
+    }
+    expect(new TextDecoder().decode(handler.batches[0]!.messages[0]!.value)).toBe(body);
+    // 100 kB of records compress to far less than the 2000-byte limit, but the limit holds once decompressed.
+    const bomb = gzipSync(`${record(1)}\n`.repeat(3000));
+    expect(bomb.length).toBeLessThan(MAX_BODY);
+    expect(await post(ingest, bomb, 'application/x-ndjson', { 'content-encoding': 'gzip' })).toMatchObject({
+      status: 413,
+      body: { error: `the body is over the limit of ${MAX_BODY} bytes once decompressed` },
+    });
+    const notGzip = await post(ingest, body, 'application/x-ndjson', { 'content-encoding': 'gzip' });
+    expect(notGzip.status).toBe(400);
+    expect(notGzip.body['error']).toMatch(/^the body is not valid gzip: /);
+    expect(await post(ingest, body, 'application/x-ndjson', { 'content-encoding': 'zstd' })).toMatchObject({
+      status: 415,
+      body: { error: 'unsupported content encoding "zstd"; send gzip, deflate, br or none' },
+    });
+    expect(await post(ingest, record(1), 'application/json; charset=utf-16')).toMatchObject({
+      status: 415,
+      body: { error: 'unsupported charset "utf-16"; send UTF-8' },
+    });
+    expect((await post(ingest, record(1), 'application/json; charset="UTF-8"')).status).toBe(200);
+    expect(handler.batches).toHaveLength(5);
   });
 
   it('answers 503 before start and after stop', async () => {

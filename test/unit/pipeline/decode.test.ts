@@ -649,6 +649,35 @@ describe('decodeMessage: a message of many bad records', () => {
     expect(d.dead[5]!.payload).toEqual(new Uint8Array(bytes));
   });
 
+  it('past the limit, records get the very verdicts they get below it (the syntax checker stands in for JSON.parse)', () => {
+    const random = seededRandom(7);
+    const alphabet = ['{', '}', '[', ']', '"', ',', ':', ' ', '\\', 'x', '1', '-', '.', 'e', 'NaN', 'Infinity', 'null', '\u00e9', '\t'];
+    const lines: string[] = [];
+    for (let k = 0; k < 4000; k++) {
+      let line = JSON.stringify({ model: k % 5 === 0 ? 'nope' : 'press', ts: T1, features: { temp: k % 3 === 0 ? 'NaN' : k, line: 'A' } });
+      if (k % 7 === 0) line = line.replace('"NaN"', 'NaN');
+      for (let m = Math.floor(random() * 3); m > 0; m--) {
+        const at = Math.floor(random() * line.length);
+        const piece = alphabet[Math.floor(random() * alphabet.length)]!;
+        const op = Math.floor(random() * 3);
+        line = line.slice(0, at) + (op === 2 ? '' : piece) + line.slice(op === 0 ? at : at + 1);
+      }
+      lines.push(line.replace(/\n/g, ' '));
+    }
+    const body = lines.join('\n');
+    const each = decodeMessage(message(body, 'ndjson'), schemaOf, { ...LIMITS, maxDeadLettersPerMessage: Number.MAX_SAFE_INTEGER }, NOW);
+    const counted = decodeMessage(message(body, 'ndjson'), schemaOf, { ...LIMITS, maxDeadLettersPerMessage: 0 }, NOW);
+    expect(counted.records).toEqual(each.records);
+    expect(counted.dead).toHaveLength(1);
+    const codes = new Map<string, number>();
+    for (const d of each.dead) codes.set(d.reasonCode, (codes.get(d.reasonCode) ?? 0) + 1);
+    const byCode = [...codes].sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1)).map(([code, k]) => `${code} ${k}`).join(', ');
+    expect(counted.dead[0]!.records).toBe(each.dead.length);
+    expect(counted.dead[0]!.reason).toContain(`by reason: ${byCode};`);
+    expect(each.records.length).toBeGreaterThan(500);
+    expect(codes.get('bad_json')).toBeGreaterThan(500);
+  });
+
   it('a message of exactly the limit has no extra letter, and one more refused record makes it', () => {
     const bad = (k: number) => Array.from({ length: k }, (_, i) => `{bad ${i}`).join('\n');
     expect(decodeMessage(message(bad(5), 'ndjson'), schemaOf, limits, NOW).dead.map((x) => x.reasonCode)).not.toContain('more_refused');

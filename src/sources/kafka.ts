@@ -186,10 +186,11 @@ interface PartitionState {
 
 /**
  * Awaits `work` while heartbeating the group every `intervalMs` (kafkajs heartbeats only when told to, and a slow
- * `onAssigned` or `onBatch` would otherwise cost the membership). A heartbeat failure (the group is rebalancing) is
- * thrown once `work` settled, so that kafkajs rejoins; `work`'s own failure comes first.
+ * `onAssigned` or `onBatch` would otherwise cost the membership). `work`'s own failure is thrown; a heartbeat
+ * failure (the group is rebalancing, or the coordinator is unreachable) is returned once `work` succeeded, for the
+ * caller to throw so that kafkajs rejoins or retries, after it has settled what `work` did.
  */
-async function withHeartbeats(work: Promise<unknown>, heartbeat: () => Promise<void>, intervalMs: number): Promise<void> {
+async function withHeartbeats(work: Promise<unknown>, heartbeat: () => Promise<void>, intervalMs: number): Promise<unknown> {
   let settled = false;
   let heartbeatError: unknown = null;
   const done = work.then(
@@ -211,7 +212,7 @@ async function withHeartbeats(work: Promise<unknown>, heartbeat: () => Promise<v
     }
   }
   await work;
-  if (heartbeatError !== null) throw heartbeatError;
+  return heartbeatError;
 }
 
 /** Serialises the handler's callbacks: no two run at the same time. */
@@ -356,7 +357,8 @@ export function createKafkaSource(options: KafkaSourceOptions): Source {
   const waitForAssignment = async (heartbeat: () => Promise<void>) => {
     for (;;) {
       const current = assigning;
-      await withHeartbeats(current, heartbeat, heartbeatIntervalMs);
+      const heartbeatError = await withHeartbeats(current, heartbeat, heartbeatIntervalMs);
+      if (heartbeatError !== null) throw heartbeatError;
       if (current === assigning) break;
     }
     if (assignmentError) {
@@ -428,12 +430,17 @@ export function createKafkaSource(options: KafkaSourceOptions): Source {
       const receivedAt = Date.now();
       const epoch = state.epoch;
       const delivered = serial(() => h.onBatch({ partition: id, messages: slice.map((m) => toSourceMessage(topic, partition, kind, m, receivedAt)), highWatermark }));
-      await withHeartbeats(delivered, heartbeat, heartbeatIntervalMs);
+      const heartbeatError = await withHeartbeats(delivered, heartbeat, heartbeatIntervalMs);
       // A rewind or a revocation while the handler ran: the consumer's position is no longer this batch's.
+      if (state.epoch === epoch && owned.get(id) === state) {
+        // The handler took this slice: it is resolved before a heartbeat's failure is thrown, or kafkajs, retrying
+        // the fetch without a rejoin, would deliver it again.
+        const last = slice[slice.length - 1]!.offset;
+        resolveOffset(last);
+        state.next = BigInt(last) + 1n;
+      }
+      if (heartbeatError !== null) throw heartbeatError;
       if (state.epoch !== epoch || owned.get(id) !== state) return;
-      const last = slice[slice.length - 1]!.offset;
-      resolveOffset(last);
-      state.next = BigInt(last) + 1n;
       await heartbeat();
     }
   };

@@ -6,6 +6,9 @@
  * and the first problem found in it becomes its one dead letter. Only a body that cannot be split into records at
  * all (a JSON document that does not parse, bytes that are not Arrow IPC) sets `bodyError`.
  *
+ * Arrow rows: features and segment fields are flat columns, or the children of a `features` / `segment` struct
+ * column when the batch has one (the JSON layout, whose top-level keys are not features).
+ *
  * Value rules, shared by every format (an Arrow row is judged exactly like the JSON object it would be):
  * - numerical features: a number (also non-finite: JSON overflow like 1e999, or the bare NaN / Infinity /
  *   -Infinity tokens Python's json.dumps writes, and the strings "NaN" / "Infinity" / "-Infinity" that
@@ -24,7 +27,7 @@
  * located by a separate checker that runs only on the failing text, because V8's messages do not always give a
  * position and may quote the whole input.
  */
-import { DataType, RecordBatchReader, TimeUnit, type RecordBatch, type Vector } from 'apache-arrow';
+import { DataType, RecordBatchReader, TimeUnit, type RecordBatch, type Struct, type Vector } from 'apache-arrow';
 import { quoteValue } from '../core/errors.js';
 import { checkIpcStream } from '../files/ipc-check.js';
 import type { EpochMs } from '../core/store.js';
@@ -377,7 +380,7 @@ class MessageDecoder {
 
   arrow(): void {
     const buf = this.bytes;
-    const batches: Array<{ batch: RecordBatch; columns: unknown[][] }> = [];
+    const batches: Array<{ batch: RecordBatch; columns: BatchColumns }> = [];
     try {
       // Sizes the bytes cannot back are refused before apache-arrow, which trusts them, allocates for them.
       const shape = checkIpcStream(buf);
@@ -385,7 +388,7 @@ class MessageDecoder {
       // Every stream of the body, when several were written one after the other. The columns are read here, before
       // any row is judged, because apache-arrow may only fail when a column is read (a Null column does).
       for (const reader of RecordBatchReader.readAll(buf)) {
-        for (const batch of reader) batches.push({ batch, columns: batch.schema.fields.map((_, c) => columnValues(batch.getChildAt(c)!)) });
+        for (const batch of reader) batches.push({ batch, columns: batchColumns(batch) });
       }
     } catch (e) {
       const reason = `not an Arrow IPC stream: ${oneLine(e instanceof Error ? e.message : String(e))}`;
@@ -496,10 +499,7 @@ class MessageDecoder {
     }
     const by = plan.segmentBy;
     if (by.length === 0) return true;
-    if (segment === undefined || segment === null || typeof segment !== 'object' || Array.isArray(segment)) {
-      const what = segment === undefined ? 'the record has no "segment"' : `"segment" is ${describe(segment)}`;
-      return this.fail('bad_segment', `model ${quoteValue(plan.model)} is segmented by ${by.map((b) => JSON.stringify(b)).join(', ')}, but ${what}`);
-    }
+    if (segment === undefined || segment === null || typeof segment !== 'object' || Array.isArray(segment)) return this.noSegment(plan, segment);
     const s = segment as Record<string, unknown>;
     const rawSegment = this.rawSegment;
     for (let j = 0; j < by.length; j++) {
@@ -509,16 +509,23 @@ class MessageDecoder {
     return true;
   }
 
+  /** A segmented model's record whose `segment` is absent or not an object. */
+  private noSegment(plan: Plan, segment: unknown): false {
+    const what = segment === undefined ? 'the record has no "segment"' : `"segment" is ${describe(segment)}`;
+    return this.fail('bad_segment', `model ${quoteValue(plan.model)} is segmented by ${plan.segmentBy.map((b) => JSON.stringify(b)).join(', ')}, but ${what}`);
+  }
+
   // ---- Arrow records ----
 
-  /** The rows of one batch, whose columns' values are `columns`. */
-  private arrowBatch(batch: RecordBatch, columns: unknown[][], rowBase: number): void {
+  /** The rows of one batch, whose columns' values are `read`. */
+  private arrowBatch(batch: RecordBatch, read: BatchColumns, rowBase: number): void {
     const fields = batch.schema.fields;
-    const index = new Map<string, number>();
-    for (let c = 0; c < fields.length; c++) {
-      // A repeated name resolves to its first column, like a JSON key read by the first match.
-      if (!index.has(fields[c]!.name)) index.set(fields[c]!.name, c);
-    }
+    const { values: columns, index } = read;
+    // Features and segment fields come from a struct column of that name when there is one (the JSON layout, where
+    // top-level keys are not features), else from the flat columns.
+    const featureIndex = read.nested.get('features') ?? index;
+    const segmentIndex = read.nested.get('segment') ?? index;
+    const segments = read.nested.has('segment') ? columns[index.get('segment')!] : undefined;
     const column = (name: string): unknown[] | undefined => {
       const c = index.get(name);
       return c === undefined ? undefined : columns[c];
@@ -548,8 +555,8 @@ class MessageDecoder {
           let layout = layouts.get(plan);
           if (layout === undefined) {
             layout = {
-              features: Int32Array.from(plan.featureNames, (name) => index.get(name) ?? -1),
-              segment: Int32Array.from(plan.segmentBy, (name) => index.get(name) ?? -1),
+              features: Int32Array.from(plan.featureNames, (name) => featureIndex.get(name) ?? -1),
+              segment: Int32Array.from(plan.segmentBy, (name) => segmentIndex.get(name) ?? -1),
             };
             layouts.set(plan, layout);
           }
@@ -563,7 +570,8 @@ class MessageDecoder {
             this.rawSegment[j] = c === -1 ? undefined : columns[c]![r];
           }
         }
-        ok = this.accept(plan, kind, ts?.[r]);
+        // A null segment struct is `"segment": null`, judged where the JSON object's would be.
+        ok = segments !== undefined && segments[r] === null && kind !== 'label' && plan.segmentBy.length > 0 ? this.noSegment(plan, null) : this.accept(plan, kind, ts?.[r]);
       }
       if (!ok) {
         const origin = `${this.msg.origin}:row ${rowBase + r + 1}`;
@@ -911,6 +919,44 @@ function stringEnd(buf: Buffer, open: number): number {
  * integers converted from BigInt), everything else through the vector's iterator, which decodes dictionaries,
  * timestamps and dates (to epoch milliseconds, whatever the unit) and gives null for missing.
  */
+interface BatchColumns {
+  /** Each top-level column's values, then those of the children of a `features` or `segment` struct column. */
+  readonly values: unknown[][];
+  /** Top-level column positions by name (a repeated name: its first column, as a JSON key read by the first match). */
+  readonly index: ReadonlyMap<string, number>;
+  /** For a `features` or `segment` struct column: its children's positions in `values` by name. */
+  readonly nested: ReadonlyMap<string, ReadonlyMap<string, number>>;
+}
+
+function batchColumns(batch: RecordBatch): BatchColumns {
+  const fields = batch.schema.fields;
+  const values: unknown[][] = [];
+  const index = new Map<string, number>();
+  const nested = new Map<string, Map<string, number>>();
+  for (let c = 0; c < fields.length; c++) {
+    values.push(columnValues(batch.getChildAt(c)!));
+    if (!index.has(fields[c]!.name)) index.set(fields[c]!.name, c);
+  }
+  for (const name of ['features', 'segment']) {
+    const c = index.get(name);
+    if (c === undefined || !DataType.isStruct(fields[c]!.type)) continue;
+    const field = fields[c]!;
+    const vector = batch.getChildAt(c)!;
+    const children = new Map<string, number>();
+    const childFields = (field.type as Struct).children;
+    for (let k = 0; k < childFields.length; k++) {
+      if (children.has(childFields[k]!.name)) continue;
+      const child = columnValues(vector.getChildAt(k)!);
+      // A null struct is `"features": null` (every feature null) or `"segment": null` (no segment).
+      if (vector.nullCount > 0) for (let r = 0; r < child.length; r++) if (!vector.isValid(r)) child[r] = field.name === 'features' ? null : undefined;
+      children.set(childFields[k]!.name, values.length);
+      values.push(child);
+    }
+    nested.set(field.name, children);
+  }
+  return { values, index, nested };
+}
+
 function columnValues(vector: Vector): unknown[] {
   const type: unknown = vector.type;
   const n = vector.length;

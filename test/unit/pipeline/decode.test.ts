@@ -1,11 +1,13 @@
 import {
   DateDay,
   Dictionary,
+  Field,
   Float64,
   Int32,
   makeData,
   makeVector,
   Null,
+  Struct,
   Table,
   tableToIPC,
   TimestampMicrosecond,
@@ -576,6 +578,30 @@ describe('decodeMessage: Arrow IPC', () => {
       if (r.bodyError !== undefined) expect(r.dead).toHaveLength(1);
       else expect(r.records.length + r.dead.length).toBeLessThanOrEqual(2 + 8 * bytes.length + 4096);
     }
+  });
+
+  it('reads features and segment from struct columns as the JSON layout has them, like the JSON objects they would be', () => {
+    const objects = [
+      { model: 'lots', ts: T1_MS, temp: 99, features: { temp: 1.5, line: 'A' }, segment: { lot_id: 'L-1' } },
+      { model: 'lots', ts: T1_MS + 1, temp: 99, features: null, segment: { lot_id: 'L-2' } },
+      { model: 'lots', ts: T1_MS + 2, temp: 99, features: { temp: null, line: 'B' }, segment: null },
+      { model: 'press', ts: T1_MS + 3, temp: 99, features: { temp: 4, line: null }, segment: { lot_id: 'x' } },
+    ];
+    const featureType = new Struct([new Field('temp', new Float64(), true), new Field('line', new Utf8(), true)]);
+    const segmentType = new Struct([new Field('lot_id', new Utf8(), true)]);
+    const table = new Table({
+      model: vectorFromArray(objects.map((o) => o.model), new Utf8()),
+      ts: vectorFromArray(objects.map((o) => o.ts), new Float64()),
+      temp: vectorFromArray(objects.map((o) => o.temp), new Float64()),
+      features: vectorFromArray(objects.map((o) => o.features), featureType),
+      segment: vectorFromArray(objects.map((o) => o.segment), segmentType),
+    });
+    const arrow = decode(tableToIPC(table, 'stream'), 'arrow');
+    const json = decode(objects.map((o) => JSON.stringify(o)).join('\n'));
+    expect(arrow.records).toEqual(json.records);
+    expect(arrow.records.map((r) => r.features)).toEqual([{ temp: 1.5, line: 'A' }, { temp: null, line: null }, { temp: 4, line: null }]);
+    expect(arrow.dead.map((d) => [d.reasonCode, d.reason])).toEqual(json.dead.map((d) => [d.reasonCode, d.reason]));
+    expect(arrow.dead.map((d) => d.reasonCode)).toEqual(['bad_segment']);
   });
 
   it('cuts Arrow microsecond and nanosecond times to the millisecond, like ISO text and fractional epoch milliseconds', () => {

@@ -84,6 +84,11 @@ export interface SourceHandler {
   onRevoked(partitions: ReadonlyArray<PartitionId>): Promise<void>;
   /** Resolves once the batch is decoded and in its windows (not yet durable: see `Source.commit`). */
   onBatch(batch: SourceBatch): Promise<BatchOutcome>;
+  /**
+   * How the handler judges a model's feature, when it knows (file replay types CSV cells by it, as a CSV cell has
+   * no type of its own).
+   */
+  featureKind?(model: string, feature: string): 'numerical' | 'categorical' | undefined;
 }
 
 /** What became of a batch's records: HTTP ingest answers with it. */

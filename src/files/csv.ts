@@ -25,7 +25,7 @@ const QUOTE = 34;
 const LF = 10;
 const CR = 13;
 
-const MISSING_TOKENS = new Set(['', 'NaN', 'nan', 'null', 'NULL', 'NA', 'N/A']);
+export const MISSING_TOKENS = new Set(['', 'NaN', 'nan', 'null', 'NULL', 'NA', 'N/A']);
 const INFINITY = /^([+-]?)(inf|infinity)$/i;
 const BOOLEAN = /^(true|false)$/i;
 
@@ -119,6 +119,19 @@ function addCell(builder: ColumnBuilder, row: number, cursor: CsvCursor, j: numb
   } else {
     builder.text(row, value, cursor.recordLine);
   }
+}
+
+/**
+ * One cell as a number column reads it: a decimal literal, a missing token (NaN), ±inf; undefined for anything
+ * else (a number column with such a cell turns to text).
+ */
+export function csvNumber(cell: string, scanner: DecimalScanner): number | undefined {
+  if (scanner.scan(cell, 0, cell.length)) return scanner.value;
+  const token = cell.trim();
+  if (MISSING_TOKENS.has(token)) return Number.NaN;
+  const infinity = INFINITY.exec(token);
+  if (infinity !== null) return infinity[1] === '-' ? Number.NEGATIVE_INFINITY : Number.POSITIVE_INFINITY;
+  return undefined;
 }
 
 function isMissing(value: string): boolean {

@@ -30,6 +30,7 @@
 import { DataType, RecordBatchReader, TimeUnit, type RecordBatch, type Struct, type Vector } from 'apache-arrow';
 import { quoteValue } from '../core/errors.js';
 import { checkIpcStream } from '../files/ipc-check.js';
+import { jsonArrayItems } from '../files/json-array.js';
 import type { EpochMs } from '../core/store.js';
 import type { FeatureValue, LabelRecord, RecordKind, SourceMessage, StreamRecord } from '../core/stream.js';
 import { FieldTable, JsonRecordScanner, type TopFields } from './json-record.js';
@@ -218,12 +219,8 @@ const SPACE = 32;
 const EMPTY = new Uint8Array(0);
 const TAB = 9;
 const OPEN_BRACKET = 91;
-const CLOSE_BRACKET = 93;
-const OPEN_BRACE = 123;
-const CLOSE_BRACE = 125;
 const QUOTE = 34;
 const BACKSLASH = 92;
-const COMMA = 44;
 
 /** One message's decoding: outputs, and the failure of the record being judged. */
 class MessageDecoder {
@@ -337,36 +334,9 @@ class MessageDecoder {
   private jsonArray(open: number): void {
     const buf = this.bytes;
     const n = buf.length;
-    let i = open + 1;
-    while (i < n && isSpaceOrNewline(buf[i]!)) i++;
-    const items: number[] = [];
-    let closed = false;
-    if (buf[i] === CLOSE_BRACKET) {
-      closed = true;
-      i++;
-    }
-    while (!closed && i < n) {
-      const start = i;
-      let depth = 0;
-      for (; i < n; i++) {
-        const c = buf[i]!;
-        if (c === QUOTE) {
-          i = stringEnd(buf, i);
-          if (i === -1) i = n;
-        } else if (c === OPEN_BRACE || c === OPEN_BRACKET) depth++;
-        else if (c === CLOSE_BRACE || c === CLOSE_BRACKET) {
-          if (depth === 0 && c === CLOSE_BRACKET) break;
-          if (depth > 0) depth--;
-        } else if (c === COMMA && depth === 0) break;
-      }
-      if (i >= n) break;
-      let end = i;
-      while (end > start && isSpaceOrNewline(buf[end - 1]!)) end--;
-      items.push(start, end);
-      if (buf[i] === CLOSE_BRACKET) closed = true;
-      i++;
-      if (!closed) while (i < n && isSpaceOrNewline(buf[i]!)) i++;
-    }
+    const { items, close } = jsonArrayItems(buf, open);
+    const closed = close !== -1;
+    let i = closed ? close + 1 : n;
     while (i < n && isSpaceOrNewline(buf[i]!)) i++;
     if (!closed || i < n) {
       const found = jsonSyntaxError(buf.toString('utf8'));
@@ -897,19 +867,6 @@ function isSpace(c: number): boolean {
 
 function isSpaceOrNewline(c: number): boolean {
   return c === SPACE || c === TAB || c === CR || c === NEWLINE;
-}
-
-/** The position of the quote closing the string that opens at `open`, or -1 when it never closes. */
-function stringEnd(buf: Buffer, open: number): number {
-  let from = open + 1;
-  for (;;) {
-    const q = buf.indexOf(QUOTE, from);
-    if (q === -1) return -1;
-    let backslashes = 0;
-    while (buf[q - 1 - backslashes] === BACKSLASH) backslashes++;
-    if (backslashes % 2 === 0) return q;
-    from = q + 1;
-  }
 }
 
 // ---- Arrow columns ----

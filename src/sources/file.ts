@@ -3,18 +3,32 @@
  * Kafka or HTTP input, as fast as possible or paced by its own event times.
  *
  * One partition, `file:<path>`. Messages and their offsets:
- * - NDJSON: one message per non-blank line; offset = line number; origin `file:<path>:<line>`.
- * - JSON (an array of records, or one record): one message per item, re-serialised; offset = item number;
- *   origin `file:<path>:item <n>`.
- * - Arrow IPC (file or stream format): one message per record batch, re-encoded as an IPC stream; offset = batch
- *   number; origin `file:<path>:batch <n>` (the decoder appends `:row <n>`).
+ * - NDJSON: one message per non-blank line, its bytes as written, sent as one JSON record (as an NDJSON body
+ *   of one line, its dead letter would be `...:<line>:line 1`); offset = line number; origin `file:<path>:<line>`,
+ *   which is also the origin of the line's dead letter.
+ * - JSON (an array of records, or one record): one message per item, the item's bytes as written (cut out of the
+ *   array without parsing it, so that 1e999, -0 or Python's bare NaN read as they do live, and a bad item is its
+ *   own dead letter while the others go on); offset = item number; origin `file:<path>:item <n>`. A file that
+ *   holds no array is one item, judged as a live JSON body (a .json file of NDJSON lines is one bad record). Only
+ *   an empty file, an array that never closes, or text after it rejects `start()` (live, such an array is refused
+ *   as a whole).
+ * - Arrow IPC (file format, or one or several streams one after the other): one message per record batch,
+ *   re-encoded as an IPC stream; offset = batch number over the whole file; origin `file:<path>:batch <n>` (the
+ *   decoder appends `:row <n>`). Bytes after a stream's end that are not another stream reject `start()`.
  * - CSV: one JSON message per row, `{model, ts, segment: {segmentBy columns}, features: {the other columns}}`;
- *   offset = the row's physical line; origin `file:<path>:<line>`. Cells are typed one by one with the rules of
- *   src/files/csv.ts (pandas' defaults): empty, NaN, nan, null, NULL, NA and N/A are null; decimal literals are
- *   numbers; true/false (any case) are booleans; inf/Infinity are sent as the strings "Infinity"/"-Infinity",
- *   which the decoder reads as numbers. Segment cells stay text as written (a lot "0042" is not the number 42).
- *   A cell typed per row, not per column, means one bad cell costs its own row only (a dead letter), as in a
- *   stream.
+ *   offset = the row's physical line; origin `file:<path>:<line>`. Feature cells are typed by src/files/csv.ts
+ *   itself, column by column, exactly as a reference built from the same file types them: a column of numbers
+ *   sends numbers (inf/Infinity as the strings "Infinity"/"-Infinity", which the decoder reads as numbers), a
+ *   column of true/false sends booleans, any other column sends every cell as written ("007", "1.50" and "TRUE"
+ *   stay text when the column also holds "A1"); the missing tokens are null. Typed cell by cell instead, a
+ *   categorical column would differ from its own reference ("007" replayed as 7, read as "7"). The price: a
+ *   numerical feature whose column holds one text cell is text as a whole, as for the reference, so every row is
+ *   refused (`wrong_type`), not only that one. Segment cells stay text as written (a lot "0042" is not the
+ *   number 42); the timestamp cell is a number when it is a decimal literal, else text.
+ *
+ * A record that is itself a JSON array (an NDJSON line or array item `[...]`) is sent inside a one-item array:
+ * a JSON message that is an array is a list of records to the decoder, and the record must be refused as not an
+ * object, as it is live; its dead letter's origin ends in `:item 1`.
  *
  * The whole file is read at start (the project's readers do the same; replay files are expected to fit in
  * memory), so a missing, unreadable or malformed file rejects `start()` with an InputError naming it; the messages
@@ -23,12 +37,18 @@
  * Pacing (`speed: N`): each message is delivered when `(its ts - the first ts) / N` has passed since the first,
  * so a batch holds the messages already due. A gap longer than 5 s of wall-clock time is cut to 5 s (a replay of a
  * weekend does not sleep for hours), and `stop()` / the abort signal end any sleep at once. Timestamps are read
- * cheaply (a pattern on the NDJSON line, the CSV cell, the first row of an Arrow batch) and only when pacing.
+ * cheaply (a pattern on the NDJSON line or JSON item, the CSV cell, the first row of an Arrow batch) and only when
+ * pacing.
  */
 import { extname } from 'node:path';
-import { type RecordBatch, Table, tableFromIPC, tableToIPC } from 'apache-arrow';
+import { type RecordBatch, RecordBatchReader, Table, tableToIPC } from 'apache-arrow';
 import { InputError, quoteValue } from '../core/errors.js';
+import type { Column } from '../core/table.js';
+import { csvNumber, MISSING_TOKENS, parseCsv } from '../files/csv.js';
+import { DecimalScanner } from '../files/decimal.js';
 import { readFileBytes } from '../files/file-bytes.js';
+import { isJsonSpace, jsonArrayItems } from '../files/json-array.js';
+import { checkIpcStream } from '../files/ipc-check.js';
 import type {
   Checkpoint,
   PartitionId,
@@ -257,6 +277,17 @@ class FileSource implements Source {
     return { partition: this.partition, offset: BigInt(offset), value, format, receivedAt: Date.now(), origin };
   }
 
+  /**
+   * One JSON record's bytes as a message of its own, so that its dead letter has `origin` itself (an NDJSON message
+   * would add `:line 1`). A record that is an array goes inside a one-item array (see the header comment).
+   */
+  private recordMessage(offset: number, value: Buffer, origin: string): SourceMessage {
+    let first = 0;
+    while (first < value.length && isJsonSpace(value[first]!)) first++;
+    const wrapped = value[first] === OPEN_BRACKET ? Buffer.concat([ONE_ITEM_OPEN, value, ONE_ITEM_CLOSE]) : value;
+    return this.message(offset, wrapped, 'json', origin);
+  }
+
   private prepareNdjson(bytes: Buffer): Prepared {
     const lines = lineRanges(bytes);
     return { total: lines.length / 3, items: (pace) => this.ndjsonItems(bytes, lines, pace) };
@@ -268,45 +299,68 @@ class FileSource implements Source {
       const line = lines[k]!;
       const value = bytes.subarray(lines[k + 1], lines[k + 2]);
       const ts = pace ? tsOfJsonText(value.toString('utf8')) : undefined;
-      yield { message: this.message(line, value, 'ndjson', `${origin}:${line}`), records: 1, ts };
+      yield { message: this.recordMessage(line, value, `${origin}:${line}`), records: 1, ts };
     }
   }
 
+  /**
+   * Items as [start, end) pairs of the file's bytes: those of its array, or the whole file when it holds no array
+   * (one record, judged as a live JSON body is, whatever it holds).
+   */
   private prepareJson(bytes: Buffer): Prepared {
     const { path } = this.options;
-    let parsed: unknown;
-    try {
-      parsed = JSON.parse(withoutBom(bytes.toString('utf8'))) as unknown;
-    } catch (e) {
-      throw new InputError({ code: 'bad_json', file: path, detail: `not valid JSON (${(e as Error).message.slice(0, 200)})` });
+    let i = hasBom(bytes) ? 3 : 0;
+    while (i < bytes.length && isJsonSpace(bytes[i]!)) i++;
+    if (i === bytes.length) throw new InputError({ code: 'empty_file', file: path, detail: 'is empty (no JSON value)' });
+    if (bytes[i] !== OPEN_BRACKET) return { total: 1, items: (pace) => this.jsonItems(bytes, [0, bytes.length], pace) };
+    const array = jsonArrayItems(bytes, i);
+    if (array.close === -1) {
+      const [at, what] = array.openString === -1 ? [i, 'an array that never closes'] : [array.openString, 'a string that never closes'];
+      throw jsonError(path, bytes, at, what);
     }
-    const items: unknown[] = Array.isArray(parsed) ? parsed : [parsed];
-    return { total: items.length, items: (pace) => this.jsonItems(items, pace) };
+    let after = array.close + 1;
+    while (after < bytes.length && isJsonSpace(bytes[after]!)) after++;
+    if (after < bytes.length) throw jsonError(path, bytes, after, 'text after the end of the array');
+    const items = array.items;
+    return { total: items.length / 2, items: (pace) => this.jsonItems(bytes, items, pace) };
   }
 
-  private *jsonItems(items: readonly unknown[], pace: boolean): Iterable<Item> {
+  private *jsonItems(bytes: Buffer, items: readonly number[], pace: boolean): Iterable<Item> {
     const origin = `file:${this.options.path}:item`;
-    for (let i = 0; i < items.length; i++) {
-      const item = items[i];
-      const value = Buffer.from(JSON.stringify(item) ?? 'null');
-      const ts = pace ? tsOf(isObject(item) ? item['ts'] : undefined) : undefined;
-      yield { message: this.message(i + 1, value, 'json', `${origin} ${i + 1}`), records: 1, ts };
+    for (let k = 0; k < items.length; k += 2) {
+      const n = k / 2 + 1;
+      const value = bytes.subarray(items[k], items[k + 1]);
+      const ts = pace ? tsOfJsonText(value.toString('utf8')) : undefined;
+      yield { message: this.recordMessage(n, value, `${origin} ${n}`), records: 1, ts };
     }
   }
 
+  /**
+   * Every record batch of every stream in the file (writers append a stream per run or per chunk; tableFromIPC
+   * would read the first one only). The bounds check is the one live Arrow bodies get: it refuses bytes after a
+   * stream's end that are not another stream, and sizes the bytes cannot back, before apache-arrow trusts them.
+   */
   private prepareArrow(bytes: Buffer): Prepared {
     const { path } = this.options;
-    let table: Table;
+    if (bytes.length === 0) throw new InputError({ code: 'empty_file', file: path, detail: 'is empty (no Arrow IPC schema)' });
+    const unreadable = (reason: string, cause?: unknown): InputError =>
+      new InputError({ code: 'corrupt_file', file: path, detail: `is not a readable Arrow IPC file or stream: ${reason}`, cause });
+    const shape = checkIpcStream(bytes);
+    if ('error' in shape) throw unreadable(shape.error);
+    const batches: RecordBatch[] = [];
+    let total = 0;
     try {
-      table = tableFromIPC(bytes);
+      for (const reader of RecordBatchReader.readAll(bytes)) {
+        for (const batch of reader) {
+          if (batch.numRows === 0) continue;
+          batches.push(batch);
+          total += batch.numRows;
+        }
+      }
     } catch (e) {
-      throw new InputError({ code: 'corrupt_file', file: path, detail: `is not a readable Arrow IPC file (${(e as Error).message})`, cause: e });
+      throw unreadable((e as Error).message, e);
     }
-    if (table.schema.fields.length === 0) {
-      throw new InputError({ code: 'corrupt_file', file: path, detail: 'is not an Arrow IPC file or stream (no schema)' });
-    }
-    const batches = table.batches.filter((b) => b.numRows > 0);
-    return { total: table.numRows, items: (pace) => this.arrowItems(batches, pace) };
+    return { total, items: (pace) => this.arrowItems(batches, pace) };
   }
 
   private *arrowItems(batches: readonly RecordBatch[], pace: boolean): Iterable<Item> {
@@ -343,31 +397,26 @@ class FileSource implements Source {
         });
       }
     }
-    // Check the whole file's structure now, so that a ragged row or a broken quote rejects start().
-    let rows = 0;
-    while (records.next()) {
-      if (records.fields.length !== header.length) {
-        throw new InputError({
-          code: 'ragged_row',
-          file: path,
-          line: records.line,
-          row: rows + 1,
-          detail: `expected ${header.length} fields (as in the header), found ${records.fields.length}`,
-        });
-      }
-      rows++;
-    }
+    // A header and no rows: nothing to replay (src/files/csv.ts refuses such a file, having no table to give).
+    if (!records.next()) return { total: 0, items: () => [] };
+    // The reference side's typed columns, read now: this also checks the whole file's structure, so that a ragged
+    // row or a broken quote rejects start().
+    const table = parseCsv(text, path);
     const roles = header.map((name): CsvRole => (name === tsColumn ? 'ts' : segmentBy.includes(name) ? 'segment' : 'feature'));
-    return { total: rows, items: (pace) => this.csvItems(text, header, roles, pace) };
+    return { total: table.rowCount, items: (pace) => this.csvItems(text, header, roles, table.columns, pace) };
   }
 
-  private *csvItems(text: string, header: readonly string[], roles: readonly CsvRole[], pace: boolean): Iterable<Item> {
+  private *csvItems(text: string, header: readonly string[], roles: readonly CsvRole[], columns: readonly Column[], pace: boolean): Iterable<Item> {
     const { path } = this.options;
     const model = this.options.model!;
+    // The pipeline's kind of each feature, where it has one: a cell is typed as the feature is judged, so that one
+    // stray text cell in a numerical feature's column refuses its row only, and a categorical cell stays as written.
+    const kinds = header.map((name, j) => (roles[j] === 'feature' ? this.handler?.featureKind?.(model, name) : undefined));
+    const scanner = new DecimalScanner();
     const cursor = new CsvRecords(text, path);
     cursor.next();
-    while (cursor.next()) {
-      const record = csvRecord(model, header, roles, cursor.fields);
+    for (let row = 0; cursor.next(); row++) {
+      const record = csvRecord(model, header, roles, kinds, cursor.fields, columns, row, scanner);
       const ts = pace ? tsOf(record.ts) : undefined;
       const value = Buffer.from(JSON.stringify(record));
       yield { message: this.message(cursor.line, value, 'json', `file:${path}:${cursor.line}`), records: 1, ts };
@@ -437,7 +486,7 @@ function withoutBom(text: string): string {
 function lineRanges(bytes: Buffer): number[] {
   const out: number[] = [];
   const n = bytes.length;
-  let start = n >= 3 && bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf ? 3 : 0;
+  let start = hasBom(bytes) ? 3 : 0;
   for (let line = 1; start < n; line++) {
     let next = bytes.indexOf(10, start);
     if (next === -1) next = n;
@@ -451,8 +500,25 @@ function lineRanges(bytes: Buffer): number[] {
   return out;
 }
 
-function isObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
+function hasBom(bytes: Buffer): boolean {
+  return bytes.length >= 3 && bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf;
+}
+
+// ---- JSON ----
+
+const LF = 10;
+const CR = 13;
+const OPEN_BRACKET = 91;
+const ONE_ITEM_OPEN = Buffer.from('[');
+const ONE_ITEM_CLOSE = Buffer.from(']');
+
+/** A JSON file that cannot be split into items, located by line and column (in characters) of byte `at`. */
+function jsonError(file: string, bytes: Buffer, at: number, what: string): InputError {
+  const lineStart = bytes.lastIndexOf(LF, at - 1) + 1;
+  let line = 1;
+  for (let i = bytes.indexOf(LF); i !== -1 && i < at; i = bytes.indexOf(LF, i + 1)) line++;
+  const column = bytes.toString('utf8', lineStart, at).length + 1 - (lineStart === 0 && hasBom(bytes) ? 1 : 0);
+  return new InputError({ code: 'bad_json', file, line, detail: `not valid JSON at column ${column}: ${what}` });
 }
 
 const TS_IN_JSON = /"ts"\s*:\s*(?:"((?:[^"\\]|\\.)*)"|(-?\d[\d.eE+-]*))/;
@@ -479,10 +545,7 @@ function firstTs(batch: RecordBatch): number | undefined {
 
 // ---- CSV ----
 
-const MISSING_TOKENS = new Set(['', 'NaN', 'nan', 'null', 'NULL', 'NA', 'N/A']);
 const DECIMAL = /^\s*[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?\s*$/;
-const INFINITY = /^\s*([+-]?)(inf|infinity)\s*$/i;
-const BOOLEAN = /^\s*(true|false)\s*$/i;
 
 type CsvRole = 'ts' | 'segment' | 'feature';
 
@@ -493,38 +556,64 @@ interface CsvRow {
   features: Record<string, number | string | boolean | null>;
 }
 
-function csvRecord(model: string, header: readonly string[], roles: readonly CsvRole[], fields: readonly string[]): CsvRow {
+/** Row `row` of the file: ts and segment from its cells as written, features from the typed `columns`. */
+function csvRecord(
+  model: string,
+  header: readonly string[],
+  roles: readonly CsvRole[],
+  kinds: ReadonlyArray<'numerical' | 'categorical' | undefined>,
+  fields: readonly string[],
+  columns: readonly Column[],
+  row: number,
+  scanner: DecimalScanner,
+): CsvRow {
   // Null prototypes: a column named __proto__ is a key like any other.
   const segment = Object.create(null) as Record<string, string>;
   const features = Object.create(null) as Record<string, number | string | boolean | null>;
-  const row: CsvRow = { model, ts: undefined, segment, features };
+  const record: CsvRow = { model, ts: undefined, segment, features };
   for (let j = 0; j < header.length; j++) {
     const cell = fields[j]!;
     const role = roles[j];
     if (role === 'segment') {
       if (!MISSING_TOKENS.has(cell.trim())) segment[header[j]!] = cell;
     } else if (role === 'ts') {
-      if (!MISSING_TOKENS.has(cell.trim())) row.ts = DECIMAL.test(cell) ? Number(cell) : cell;
+      if (!MISSING_TOKENS.has(cell.trim())) record.ts = DECIMAL.test(cell) ? Number(cell) : cell;
     } else {
-      features[header[j]!] = csvValue(cell);
+      const column = columns[j]!;
+      const kind = kinds[j];
+      if (kind === 'numerical' && column.kind !== 'number') {
+        // A number column with a text cell turned to text: the cells that are numbers are still numbers.
+        const v = csvNumber(cell, scanner);
+        features[header[j]!] = v === undefined ? cell : numberValue(v);
+      } else if (kind === 'categorical' && column.kind === 'number') {
+        features[header[j]!] = MISSING_TOKENS.has(cell.trim()) ? null : cell;
+      } else {
+        features[header[j]!] = columnValue(column, row);
+      }
     }
   }
-  return row;
+  return record;
 }
 
-function csvValue(cell: string): number | string | boolean | null {
-  if (MISSING_TOKENS.has(cell) || MISSING_TOKENS.has(cell.trim())) return null;
-  if (DECIMAL.test(cell)) return Number(cell);
-  const infinity = INFINITY.exec(cell);
-  if (infinity !== null) return infinity[1] === '-' ? '-Infinity' : 'Infinity';
-  if (BOOLEAN.test(cell)) return cell.trim().toLowerCase() === 'true';
-  return cell;
+function numberValue(v: number): number | string | null {
+  return Number.isNaN(v) ? null : Number.isFinite(v) ? v : v > 0 ? 'Infinity' : '-Infinity';
+}
+
+/**
+ * A value of a column read by src/files/csv.ts, as JSON the decoder reads back as that value: ±Infinity as the
+ * strings it reads as numbers (JSON has no literal for them), a boolean column's labels as booleans, text as is.
+ */
+function columnValue(column: Column, row: number): number | string | boolean | null {
+  if (column.kind === 'number') return numberValue(column.values[row]!);
+  const label = column.values[row] ?? null;
+  return column.dtype === 'boolean' && label !== null ? label === 'true' : label;
 }
 
 /**
  * CSV records one at a time (RFC 4180: ',' separators, '"' quotes, '""' inside quotes, LF or CRLF), with the
  * physical line each starts on; blank lines are skipped, as src/files/csv.ts does. That reader builds typed
- * columns of a whole table; replay needs rows, hence this small splitter.
+ * columns of a whole table; replay needs rows, hence this small splitter. Its records must stay that reader's
+ * rows, one for one and in order: a row's features are taken from parseCsv's columns by row number.
  */
 class CsvRecords {
   fields: string[] = [];

@@ -4,8 +4,9 @@ import { join } from 'node:path';
 import { Float64, Table, tableToIPC, TimestampMillisecond, Utf8, vectorFromArray } from 'apache-arrow';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { InputError } from '../../src/core/errors.js';
-import type { BatchOutcome, Source, SourceBatch, SourceHandler, StreamRecord } from '../../src/core/stream.js';
-import { decodeMessage, type ModelSchema } from '../../src/pipeline/decode.js';
+import { parseCsv } from '../../src/files/csv.js';
+import type { BatchOutcome, Source, SourceBatch, SourceHandler, SourceMessage, StreamRecord } from '../../src/core/stream.js';
+import { type DeadLetterDraft, decodeMessage, type ModelSchema } from '../../src/pipeline/decode.js';
 import { createFileSource, type FileSourceOptions } from '../../src/sources/file.js';
 
 const T0 = Date.parse('2026-01-02T03:00:00Z');
@@ -49,6 +50,13 @@ class Collector implements SourceHandler {
     return this.batches.flatMap((b) => b.messages);
   }
 
+  /** As the pipeline answers it, from the model's schema (null: a handler that does not know, as before schemas). */
+  featureKinds: ReadonlyMap<string, 'numerical' | 'categorical'> | null = SCHEMA.features;
+
+  featureKind(model: string, feature: string): 'numerical' | 'categorical' | undefined {
+    return model === 'press' ? this.featureKinds?.get(feature) : undefined;
+  }
+
   /** What the pipeline would make of the delivered messages. */
   records(): StreamRecord[] {
     return this.messages.flatMap((m) => {
@@ -83,10 +91,12 @@ function bounded<T>(promise: Promise<T>, what: string): Promise<T> {
   return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }
 
-async function replay(options: FileSourceOptions): Promise<{ source: Source; handler: Collector; progress: [number, number][] }> {
+async function replay(
+  options: FileSourceOptions,
+  handler = new Collector(),
+): Promise<{ source: Source; handler: Collector; progress: [number, number][] }> {
   const progress: [number, number][] = [];
   const source = createFileSource({ ...options, onProgress: (done, total) => progress.push([done, total]) });
-  const handler = new Collector();
   await source.start(handler);
   await bounded(source.finished, 'the replay');
   await source.stop();
@@ -109,7 +119,7 @@ describe('file replay', () => {
     ]);
     const messages = handler.messages;
     expect(messages.map((m) => [m.offset, m.origin, m.format])).toEqual(
-      [1, 3, 5, 6, 7].map((line) => [BigInt(line), `file:${path}:${line}`, 'ndjson']),
+      [1, 3, 5, 6, 7].map((line) => [BigInt(line), `file:${path}:${line}`, 'json']),
     );
     expect(new TextDecoder().decode(messages[0]!.value)).toBe(rec(1));
     expect(handler.records().map((r) => r.features.temp)).toEqual([1, 2, 3, 4, 5]);
@@ -159,7 +169,7 @@ describe('file replay', () => {
     }
   });
 
-  it('replays CSV rows as JSON records, typed cell by cell, with physical line origins', async () => {
+  it('replays CSV rows as JSON records, typed by column, with physical line origins', async () => {
     const iso = (i: number) => new Date(T0 + i * 1000).toISOString();
     const csv = [
       'ts,lot_id,temp,line,ok,unused',
@@ -289,7 +299,19 @@ describe('file replay', () => {
       new RegExp(`^${escape(notArrow)}: is not an? (readable )?Arrow IPC file`),
     );
     const badJson = await file('bad.json', '[{"a": 1},');
-    await expect(createFileSource({ path: badJson }).start(new Collector())).rejects.toThrow(new RegExp(`^${escape(badJson)}: not valid JSON`));
+    await expect(createFileSource({ path: badJson }).start(new Collector())).rejects.toThrow(
+      `${badJson}:1: not valid JSON at column 1: an array that never closes`,
+    );
+    const openString = await file('open-string.json', '[\n  {"a": 1},\n  {"a": "x}\n]');
+    await expect(createFileSource({ path: openString }).start(new Collector())).rejects.toThrow(
+      `${openString}:3: not valid JSON at column 9: a string that never closes`,
+    );
+    const after = await file('after.json', '[{"a": 1}]\n{"b": 2}\n');
+    await expect(createFileSource({ path: after }).start(new Collector())).rejects.toThrow(
+      `${after}:2: not valid JSON at column 1: text after the end of the array`,
+    );
+    const blank = await file('blank.json', ' \n');
+    await expect(createFileSource({ path: blank }).start(new Collector())).rejects.toThrow(`${blank}: is empty (no JSON value)`);
     const ragged = await file('ragged.csv', 'ts,temp\n1,2\n3\n');
     await expect(createFileSource({ path: ragged, model: 'press' }).start(new Collector())).rejects.toThrow(
       `${ragged}:3: expected 2 fields (as in the header), found 1`,
@@ -301,6 +323,131 @@ describe('file replay', () => {
     expect(() => createFileSource({ path: join(dir, 'x.csv') })).toThrow('a CSV file needs the model its rows belong to');
     expect(() => createFileSource({ path: join(dir, 'x.txt') })).toThrow(/has an unknown extension "\.txt"/);
     expect(() => createFileSource({ path: join(dir, 'x.ndjson'), speed: 0 })).toThrow(/speed must be a positive number/);
+  });
+});
+
+/** Records and dead letters, as the pipeline would decode these messages. */
+function decodeAll(messages: ReadonlyArray<SourceMessage>): { records: StreamRecord[]; dead: DeadLetterDraft[] } {
+  const records: StreamRecord[] = [];
+  const dead: DeadLetterDraft[] = [];
+  for (const m of messages) {
+    const d = decodeMessage(m, (model) => (model === 'press' ? SCHEMA : undefined), LIMITS, NOW);
+    records.push(...d.records);
+    dead.push(...d.dead);
+  }
+  return { records, dead };
+}
+
+const text = (bytes: Uint8Array) => new TextDecoder().decode(bytes);
+
+describe('file replay gives the values live ingest and references give', () => {
+  it('replays a CSV column as src/files/csv.ts types it for a reference: categorical cells as written', async () => {
+    const iso = new Date(T0).toISOString();
+    const cells = ['007', 'A1', '1.50', '1e3', 'TRUE', ' inf'];
+    const row = (cell: string, i: number) => `${iso},L,${i === 5 ? ' inf' : `0${i}.50`},${cell},${i % 2 === 0 ? 'TRUE' : 'false'}`;
+    const csv = `ts,lot_id,temp,line,ok\n${cells.map(row).join('\n')}\n`;
+    const path = await file('typed.csv', csv);
+    const { handler } = await replay({ path, model: 'press', segmentBy: ['lot_id'] });
+    const replayed = handler.records();
+    const reference = parseCsv(csv, path);
+    const column = (name: string) => reference.columns.find((c) => c.name === name)!;
+    // `line` holds text (A1), so the reference keeps every cell as written; replay must send the same labels.
+    expect(column('line')).toMatchObject({ kind: 'category', dtype: 'string' });
+    expect(replayed.map((r) => r.features.line)).toEqual(column('line').values);
+    expect(replayed.map((r) => r.features.line)).toEqual(cells);
+    // A column of numbers stays numbers (0.5, 1.5... and inf), and one of true/false booleans, as in the reference.
+    expect(column('temp').kind).toBe('number');
+    expect(replayed.map((r) => r.features.temp)).toEqual(Array.from(column('temp').values as Float64Array));
+    expect(replayed.map((r) => r.features.temp)).toEqual([0.5, 1.5, 2.5, 3.5, 4.5, Infinity]);
+    expect(column('ok')).toMatchObject({ kind: 'category', dtype: 'boolean' });
+    expect(replayed.map((r) => String(r.features.ok))).toEqual(column('ok').values);
+  });
+
+  it('types CSV cells as the pipeline judges each feature: a stray text cell refuses its row only, categorical cells stay as written', async () => {
+    const iso = new Date(T0).toISOString();
+    const csv = `ts,lot_id,temp,line\n${iso},L,81.5,007\n${iso},L,ERR,12\n${iso},L,,1e3\n${iso},L,-inf,NA\n`;
+    const path = await file('stray.csv', csv);
+    const { handler } = await replay({ path, model: 'press', segmentBy: ['lot_id'] });
+    const decoded = handler.messages.map((m) => decodeMessage(m, (model) => (model === 'press' ? SCHEMA : undefined), LIMITS, NOW));
+    expect(decoded.map((d) => d.records[0]?.features ?? d.dead[0]!.reason)).toEqual([
+      { temp: 81.5, line: '007', ok: null },
+      'feature "temp" is numerical: expected a number or null, found "ERR"',
+      { temp: null, line: '1e3', ok: null },
+      { temp: -Infinity, line: null, ok: null },
+    ]);
+    // A handler that does not say how it judges features gets the reference's typing: `temp` is text there.
+    const blind = new Collector();
+    blind.featureKinds = null;
+    await replay({ path, model: 'press', segmentBy: ['lot_id'] }, blind);
+    const refused = blind.messages.map((m) => decodeMessage(m, (model) => (model === 'press' ? SCHEMA : undefined), LIMITS, NOW).dead.length);
+    expect(refused).toEqual([1, 1, 0, 1]);
+  });
+
+  it('replays each JSON array item from its own bytes, judged as the same item of a live JSON body', async () => {
+    const ts = T0 + 1000;
+    const items = [
+      `{"model":"press","ts":${ts},"segment":{"lot_id":"L"},"features":{"temp":1e999,"line":"a"}}`,
+      `{"model":"press","ts":${ts},"segment":{"lot_id":"L"},"features":{"temp":-0,"line":-0}}`,
+      `{"model":"press","ts":${ts},"segment":{"lot_id":"L"},"features":{"temp":NaN,"line":"b"}}`,
+      `{"model":"press","ts":${ts},"features":{"temp":1}, oops}`,
+      `[{"model":"press","ts":${ts},"segment":{"lot_id":"L"},"features":{"temp":2}}]`,
+      `{"model":"press","ts":${ts},"segment":{"lot_id":"L"},\n  "features":{"temp":3,"line":"c"}}`,
+    ];
+    const body = `[\n  ${items.join(',\n  ')}\n]\n`;
+    const path = await file('items.json', body);
+    const { handler } = await replay({ path });
+    expect(handler.messages.map((m) => m.origin)).toEqual(items.map((_, i) => `file:${path}:item ${i + 1}`));
+    expect(handler.messages.filter((_, i) => i !== 4).map((m) => text(m.value))).toEqual(items.filter((_, i) => i !== 4));
+    const replayed = decodeAll(handler.messages);
+    const live = decodeAll([{ partition: 'http', offset: 0n, value: Buffer.from(body), format: 'json', receivedAt: NOW, origin: `file:${path}` }]);
+    expect(replayed.records).toEqual(live.records);
+    expect(replayed.records.map((r) => r.features.temp)).toEqual([Infinity, -0, NaN, 3]);
+    expect(Object.is(replayed.records[1]!.features.temp, -0)).toBe(true);
+    const letter = (d: DeadLetterDraft) => [d.reasonCode, d.reason, text(d.payload)];
+    expect(replayed.dead.map(letter)).toEqual(live.dead.map(letter));
+    expect(live.dead.map((d) => d.origin)).toEqual([`file:${path}:item 4`, `file:${path}:item 5`]);
+    // An item that is an array travels inside a one-item array (the decoder reads a JSON array as records).
+    expect(replayed.dead.map((d) => d.origin)).toEqual([`file:${path}:item 4`, `file:${path}:item 5:item 1`]);
+  });
+
+  it('replays every stream of an Arrow file of several, and refuses bytes after the end that are not a stream', async () => {
+    const stream = (temps: number[]) =>
+      tableToIPC(
+        new Table({
+          model: vectorFromArray(temps.map(() => 'press'), new Utf8()),
+          ts: vectorFromArray(temps.map((_, i) => T0 + i * 1000), new TimestampMillisecond()),
+          temp: vectorFromArray(temps, new Float64()),
+          lot_id: vectorFromArray(temps.map(() => 'L'), new Utf8()),
+        }),
+        'stream',
+      );
+    const streams = Buffer.concat([stream([1]), stream([2, 3]), stream([4, 5, 6])]);
+    const path = await file('several.arrows', streams);
+    const { handler, progress } = await replay({ path });
+    expect(handler.records().map((r) => r.features.temp)).toEqual([1, 2, 3, 4, 5, 6]);
+    expect(handler.messages.map((m) => m.origin)).toEqual([1, 2, 3].map((i) => `file:${path}:batch ${i}`));
+    expect(progress.at(-1)).toEqual([6, 6]);
+
+    const trailing = await file('trailing.arrows', Buffer.concat([stream([1]), Buffer.from('trailing junk')]));
+    const error = await createFileSource({ path: trailing }).start(new Collector()).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(InputError);
+    expect((error as InputError).message).toMatch(
+      new RegExp(
+        `^${escape(trailing)}: is not a readable Arrow IPC file or stream: ` +
+          'the bytes after the end of the stream \\(byte \\d+\\) are not another stream',
+      ),
+    );
+  });
+
+  it('gives a bad NDJSON line a dead letter whose origin is the file and its line', async () => {
+    const path = await file('bad-lines.ndjson', `${rec(1)}\n\n{"model": "press", oops}\n[${rec(2)}]\n${rec(3)}\n`);
+    const { handler } = await replay({ path });
+    const { records, dead } = decodeAll(handler.messages);
+    expect(records.map((r) => r.features.temp)).toEqual([1, 3]);
+    expect(dead.map((d) => [d.origin, d.reasonCode, text(d.payload)])).toEqual([
+      [`file:${path}:3`, 'bad_json', '{"model": "press", oops}'],
+      [`file:${path}:4:item 1`, 'not_an_object', `[${rec(2)}]`],
+    ]);
   });
 });
 

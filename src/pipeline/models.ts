@@ -81,7 +81,7 @@ export function resolveModel(model: string, settings: ModelSettings, reference: 
   } else {
     return `model "${model}" has no active reference and no features in the configuration`;
   }
-  const window: WindowModel = { spec: settings.window, columns };
+  const window: WindowModel = { spec: settings.window, columns, ...(settings.time === 'processing' ? { processingTime: true } : {}) };
   if (settings.kind === 'prediction') {
     // The prediction is windowed like a feature (prediction drift); label and status ride along for model quality.
     features.delete('prediction');

@@ -24,8 +24,12 @@ import {
   checkpointsCommitted,
   createWindowState,
   flushAll,
+  heldUntil,
+  readPosition,
+  readThrough,
   revokePartitions,
   type DueWindow,
+  type StepStart,
   type WindowModel,
   type WindowState,
 } from '../window/engine.js';
@@ -175,8 +179,11 @@ export class Pipeline implements SourceHandler {
   private readonly resolved = new Map<string, { referenceId: string | null; model: ResolvedModel | string }>();
   private readonly owned = new Set<PartitionId>();
   private readonly queue: Job[] = [];
-  /** Dead letters not written yet (they leave once written), with the source offset each came from. */
-  private readonly pendingDead: Array<{ readonly letter: DeadLetter; readonly bytes: Uint8Array; readonly partition: PartitionId; readonly offset: bigint }> = [];
+  /**
+   * Dead letters not written yet (they leave once written), with the source offset each came from and the step
+   * that made it (a checkpoint taken meanwhile replays from there: see `checkpoints`).
+   */
+  private readonly pendingDead: Array<{ readonly letter: DeadLetter; readonly bytes: Uint8Array; readonly partition: PartitionId; readonly offset: bigint; readonly step: StepStart }> = [];
   private writer: Promise<void> | null = null;
   /** Stage 3 while it runs (see `write`), the steps waiting for it, the last step's publish, a results write. */
   private finisher: Promise<void> | null = null;
@@ -188,6 +195,10 @@ export class Pipeline implements SourceHandler {
   /** While a flush drains: steps may be written in parts (see `writable`). */
   private splitSteps = false;
   private paused = false;
+  /** When the source was last resumed, until the next batch or tick notes it (see `inputReleased`). */
+  private resumedAt: number | null = null;
+  /** A commit failed and none has succeeded since (the failure is reported once). */
+  private commitFailing = false;
   /** Windows handed to the evaluator and not evaluated yet. */
   private evaluating = 0;
   /** Batches waiting for evaluations to catch up or for late windows to be stored (see `caughtUp`). */
@@ -239,6 +250,10 @@ export class Pipeline implements SourceHandler {
     for (const name of models) this.model(name);
   }
 
+  featureKind(model: string, feature: string): 'numerical' | 'categorical' | undefined {
+    return this.schemaOf(model)?.features.get(feature);
+  }
+
   private readonly schemaOf = (name: string): ModelSchema | undefined => {
     const m = this.model(name);
     return typeof m === 'string' ? undefined : m.schema;
@@ -258,8 +273,9 @@ export class Pipeline implements SourceHandler {
 
   onAssigned(partitions: ReadonlyArray<{ readonly partition: PartitionId; readonly checkpoint: Checkpoint | null }>): Promise<void> {
     return this.exclusive(async () => {
+      const now = this.now();
       for (const { partition, checkpoint } of partitions) {
-        assignPartition(this.state, partition, checkpoint);
+        assignPartition(this.state, partition, checkpoint, now);
         this.owned.add(partition);
       }
     });
@@ -285,7 +301,12 @@ export class Pipeline implements SourceHandler {
     const started = performance.now();
     const now = this.now();
     this.owned.add(batch.partition);
+    this.inputReleased();
     beginStep(this.state);
+    // Messages read before (a source delivering a batch again, as kafkajs does after a failed one) are dropped as
+    // seen: their records, labels and dead letters were taken the first time.
+    const from = readPosition(this.state, batch.partition);
+    const messages = batch.messages[0] !== undefined && batch.messages[0].offset < from ? batch.messages.filter((m) => m.offset >= from) : batch.messages;
     const entries: Array<{ record: StreamRecord; offset: bigint }> = [];
     const labels: Array<{ label: LabelRecord; offset: bigint }> = [];
     const dead: DeadLetterDraft[] = [];
@@ -297,7 +318,7 @@ export class Pipeline implements SourceHandler {
     // Messages that carried exactly one record (late records are dead-lettered with their original bytes).
     const single: boolean[] = [];
     let decoder = batchDecoder(this.schemaOf, this.o.limits, now);
-    for (const msg of batch.messages) {
+    for (const msg of messages) {
       // Give the event loop a turn now and then: queued reports are written while a large batch decodes.
       if (sinceYield >= YIELD_CHECK_RECORDS) {
         sinceYield = 0;
@@ -322,8 +343,11 @@ export class Pipeline implements SourceHandler {
     if (this.captures.size > 0) this.feedCaptures(entries);
     const { late, due } = addRecords(this.state, this.windowOf, batch.partition, entries, now);
     if (labels.length > 0) addLabels(this.state, this.windowOf, batch.partition, labels, now);
+    // Every message counts as read, one with only dead letters too (else its partition is never committed past it).
+    const newest = messages[messages.length - 1];
+    if (newest !== undefined) readThrough(this.state, batch.partition, newest.offset, now);
     const singles = new Map<bigint, SourceMessage>();
-    if (late.length > 0) batch.messages.forEach((m, i) => single[i] && singles.set(m.offset, m));
+    if (late.length > 0) messages.forEach((m, i) => single[i] && singles.set(m.offset, m));
     for (const l of late) {
       // A message that carried this one record: its origin and original bytes; else the record as JSON.
       const msg = singles.get(l.offset);
@@ -342,7 +366,7 @@ export class Pipeline implements SourceHandler {
     this.enqueue(due, now, started);
     dead.forEach((d, i) => {
       const letter = toLetter(d, now);
-      this.pendingDead.push({ letter, bytes: d.payload, partition: batch.partition, offset: deadOffsets[i]! });
+      this.pendingDead.push({ letter, bytes: d.payload, partition: batch.partition, offset: deadOffsets[i]!, step: this.state.step });
       this.emit({ type: 'dead_letter', letter });
     });
     const accepted = entries.length - late.length + labels.length;
@@ -370,7 +394,8 @@ export class Pipeline implements SourceHandler {
     this.emit({ type: 'records', partition: batch.partition, accepted, rejected: refused, byModel, ...(lag !== undefined ? { lag: Math.max(0, lag) } : {}) });
     this.kick();
     await this.backpressure();
-    await this.caughtUp();
+    // The batch was held (the source hands over nothing meanwhile): that time is not the other partitions' quiet.
+    if (await this.caughtUp()) heldUntil(this.state, this.owned, this.now());
     await this.maybeCommit(false);
     return {
       accepted,
@@ -433,6 +458,9 @@ export class Pipeline implements SourceHandler {
     return this.exclusive(async () => {
       if (this.fatal) throw this.fatal;
       const now = this.now();
+      this.inputReleased();
+      // While the source is paused the partitions are quiet because of us: none is idle, no window reported early.
+      if (this.paused) heldUntil(this.state, this.owned, now);
       beginStep(this.state);
       this.enqueue(advance(this.state, this.windowOf, now), now, performance.now());
       this.kick();
@@ -789,12 +817,15 @@ export class Pipeline implements SourceHandler {
   /**
    * Returns once at most `maxEvaluatingWindows` windows wait for their evaluation and no evaluated window has waited
    * longer than `resultsWaitMs` for its drift results to be stored (or the writer has failed: the next batch then
-   * fails with it).
+   * fails with it). Says whether it waited.
    */
-  private async caughtUp(): Promise<void> {
+  private async caughtUp(): Promise<boolean> {
+    let waited = false;
     for (let i = 0; i < 1_000_000 && !this.fatal && (this.evaluating > this.maxEvaluating() || this.resultsOverdue()); i++) {
+      waited = true;
       await new Promise<void>((resolve) => this.catchUpWaiters.push(resolve));
     }
+    return waited;
   }
 
   private resultsOverdue(): boolean {
@@ -816,9 +847,20 @@ export class Pipeline implements SourceHandler {
   private maybeResume(): void {
     if (this.paused && !this.fatal && this.queue.length <= this.maxQueued() / 2) {
       this.paused = false;
+      this.resumedAt = this.now();
       this.o.source.resume([...this.owned]);
       this.emit({ type: 'backpressure', paused: false, queued: this.queue.length });
     }
+  }
+
+  /**
+   * The source was resumed since the last batch or tick: the partitions were quiet until then because of us (see
+   * `heldUntil`). Noted here, where state changes are serialised, not in the writer that resumed it.
+   */
+  private inputReleased(): void {
+    if (this.resumedAt === null) return;
+    heldUntil(this.state, this.owned, this.resumedAt);
+    this.resumedAt = null;
   }
 
   private async maybeCommit(force: boolean): Promise<void> {
@@ -827,16 +869,23 @@ export class Pipeline implements SourceHandler {
     const now = this.now();
     if (!force && now - this.lastCommit < (this.o.commitIntervalMs ?? 1000)) return;
     this.lastCommit = now;
-    // Reports still queued keep their rows uncommitted, and the metadata says where a replay makes them again.
-    const cps = checkpoints(this.state, this.queue.map((job) => job.due)).map((cp) => {
-      // Not past a dead letter still being written (a replay from here makes it again, with the same id).
-      let offset = cp.offset;
-      for (const d of this.pendingDead) if (d.partition === cp.partition && d.offset < offset) offset = d.offset;
-      return offset === cp.offset ? cp : { ...cp, offset };
-    });
+    // Reports still queued keep their rows uncommitted, and the metadata says where a replay makes them again; so
+    // do dead letters still being written (a replay from there makes them again, with the same ids).
+    const cps = checkpoints(this.state, this.queue.map((job) => job.due), this.pendingDead);
     const mine = cps.filter((cp) => this.owned.has(cp.partition));
     if (mine.length === 0) return;
-    await this.o.source.commit(mine);
+    try {
+      await this.o.source.commit(mine);
+    } catch (e) {
+      // Nothing is lost: the committed offsets stay behind, and the next commit (after the interval) takes them on.
+      // Failing the batch would be worse: its records are windowed already, and the source would deliver it again.
+      // At a clean stop (`force`) there is no next commit: the caller is told.
+      if (force) throw e;
+      if (!this.commitFailing) this.emit({ type: 'error', where: 'commit', error: e instanceof Error ? e : new Error(String(e)) });
+      this.commitFailing = true;
+      return;
+    }
+    this.commitFailing = false;
     checkpointsCommitted(this.state, mine);
     this.emit({ type: 'commit', checkpoints: mine });
   }

@@ -15,7 +15,9 @@
  * the stream's event time then. A restart (or a new owner after a rebalance) reads from the committed offset and
  * replays: records below the recorded read position rebuild the windows they belong to without reporting anything
  * already reported, and records of windows that were complete then are skipped. So no closed window is lost and
- * none is reported twice with different content.
+ * none is reported twice with different content. Windows that cannot be rebuilt by time (count windows, and
+ * processing-time windows, whose replayed records get a new arrival time) are rebuilt by offset instead: the
+ * metadata records where each route's open ones start, and replayed records below that are skipped.
  */
 import { createHash } from 'node:crypto';
 import type { Checkpoint, FeatureValue, LabelRecord, PartitionId, StreamRecord } from '../core/stream.js';
@@ -45,6 +47,11 @@ export interface WindowModel {
    * a label arriving on its own, or a label for its prediction. Absent for telemetry.
    */
   readonly labels?: { readonly column: string; readonly joinMs: number };
+  /**
+   * Records are timed by their arrival (processing time): a replayed record gets a new time, so windows already
+   * reported cannot be told from its time (see Replay.countStarts).
+   */
+  readonly processingTime?: boolean;
 }
 
 /** Buffer column names the window stage fills from a prediction's own fields (never features of the data). */
@@ -62,12 +69,20 @@ interface Replay {
   /** The stream's event time when the checkpoint was taken. */
   readonly eventTime: number;
   /**
-   * Count windows open then, by route hash: the first offset of their rows in this partition. A replayed record of
-   * a route below that offset (or of a route with no open count window) belonged to a window already reported.
-   * null when there were too many to record, or the metadata predates them (then replayed records rebuild count
-   * windows as they come, which can shift their boundaries: documented limit).
+   * Count windows, and processing-time windows not reported yet, open then, by route hash: the first offset of
+   * their rows in this partition. A replayed record of such a route below that offset (or of a route with no such
+   * window) belonged to a window already reported. null when there were too many to record, or the metadata
+   * predates them (then replayed records rebuild count windows as they come, which can shift their boundaries, and
+   * put processing-time records in the window of their new arrival: documented limits).
    */
   readonly countStarts: ReadonlyMap<string, bigint> | null;
+  /**
+   * Windows kept past their lateness only for labels to join (see `keepFor`), by window id hash: the last offset
+   * of their rows in this partition. They took no record after that (later ones were late then); a replayed record
+   * of such a window is rebuilt into it only up to that offset. null when there were too many to record or the
+   * metadata predates them (then every replayed record of such a window is rebuilt).
+   */
+  readonly sealed: ReadonlyMap<string, bigint> | null;
 }
 
 export interface PartitionProgress {
@@ -94,9 +109,22 @@ export interface OpenWindow {
   readonly rows: RowBuffer;
   /** For each partition that contributed a row: the smallest offset among those rows. */
   readonly firstOffsets: Map<PartitionId, bigint>;
+  /** For each partition that contributed a record row: the largest offset among those rows (see Replay.sealed). */
+  readonly lastOffsets: Map<PartitionId, bigint>;
+  /**
+   * Time windows: the stream event time from which it takes no more records (end + lateness + watermark delay).
+   * NaN for count windows.
+   */
+  readonly sealAt: number;
+  /** Processing-time windows (see WindowModel.processingTime). */
+  readonly processingTime: boolean;
   /** Rows covered by the last report plus labels joined then (0: not reported yet). */
   reported: number;
-  /** Labels joined to rows after they were added: with the row count, the report's version. */
+  /**
+   * Labels that arrived on their own and were joined to rows (whether the label or its prediction came first):
+   * with the row count, the report's version. Counted alike in either order, so that a replay, which may read the
+   * labels partition before the predictions, gives the same version to the same content.
+   */
   labelsJoined: number;
   /** Prediction ids of rows still waiting for a label, with their row. */
   readonly waiting: Map<string, number> | null;
@@ -113,12 +141,22 @@ export interface WindowState {
   readonly windows: Map<string, OpenWindow>;
   /** Prediction id -> the windows holding that prediction (a hopping window layout puts it in several). */
   readonly predictions: Map<string, string[]>;
-  /** Labels that came before their prediction, by prediction id, until the join bound passes. */
-  readonly earlyLabels: Map<string, { readonly label: LabelRecord; readonly partition: PartitionId; readonly offset: bigint }>;
+  /**
+   * Labels that came before their prediction, by prediction id, until the join bound passes; `replayed`: read
+   * before the checkpoint (a report already had it when it joined its prediction).
+   */
+  readonly earlyLabels: Map<string, EarlyLabel>;
   /** The stream's event time (see the module comment); never decreases while partitions are owned. */
   eventTime: number;
   /** Where the current step (a batch, a tick) started: what a report not yet written was produced after. */
   step: StepStart;
+}
+
+export interface EarlyLabel {
+  readonly label: LabelRecord;
+  readonly partition: PartitionId;
+  readonly offset: bigint;
+  readonly replayed: boolean;
 }
 
 /** The event time and read positions at the start of a step. */
@@ -170,6 +208,12 @@ export interface DueWindow {
   /** The route (model and segment) its rows were kept by, and whether it is a count window. */
   readonly route: string;
   readonly count: boolean;
+  /** Whether it is a processing-time window (rebuilt by offset, like count windows). */
+  readonly processingTime: boolean;
+  /** The window's state key, when it is sealed (see OpenWindow.sealAt), and its rows' last offsets per partition. */
+  readonly id: string;
+  readonly sealAt: number;
+  readonly lastOffsets: ReadonlyMap<PartitionId, bigint>;
 }
 
 export interface LateRecord {
@@ -185,12 +229,14 @@ interface CheckpointMetadata {
   readonly hi: string;
   /** The stream's event time then (null: none yet). */
   readonly et: number | null;
-  /** Count windows open then (see Replay.countStarts): route hash -> first offset (decimal). */
+  /** Count and processing-time windows open then (see Replay.countStarts): route hash -> first offset (decimal). */
   readonly cw?: Readonly<Record<string, string>>;
+  /** Windows kept only for labels then (see Replay.sealed): window id hash -> last offset (decimal). */
+  readonly sw?: Readonly<Record<string, string>>;
 }
 
-/** Open count windows recorded per checkpoint at most (Kafka's default metadata limit is 4096 bytes). */
-const MAX_COUNT_STARTS = 100;
+/** `cw` and `sw` entries recorded per checkpoint at most, together (Kafka's default metadata limit is 4096 bytes). */
+const MAX_REPLAY_ENTRIES = 100;
 
 function routeHash(route: string): string {
   return createHash('sha256').update(route).digest('hex').slice(0, 12);
@@ -238,20 +284,22 @@ function updateEventTime(state: WindowState, now: number | null, lower = false):
   if (min !== Infinity && (min > state.eventTime || lower)) state.eventTime = min;
 }
 
-/** Takes ownership of a partition, resuming from its checkpoint (null: from wherever the source starts). */
-export function assignPartition(state: WindowState, partition: PartitionId, checkpoint: Checkpoint | null): void {
+/**
+ * Takes ownership of a partition, resuming from its checkpoint (null: from wherever the source starts). `now` is
+ * the processing time of the assignment: the partition counts as active from then, not idle until it has been quiet
+ * for the idle timeout, so that a partition taken over holds the stream's event time back (with the checkpoint's)
+ * while its backlog is fetched, instead of letting the first partition to deliver move it alone. Omitted: active
+ * only from its first read.
+ */
+export function assignPartition(state: WindowState, partition: PartitionId, checkpoint: Checkpoint | null, now = -Infinity): void {
   const meta = checkpoint ? parseMetadata(checkpoint.metadata) : null;
   const replay: Replay | null =
     meta && BigInt(meta.hi) > checkpoint!.offset
-      ? {
-          until: BigInt(meta.hi),
-          eventTime: meta.et ?? -Infinity,
-          countStarts: meta.cw ? new Map(Object.entries(meta.cw).map(([k, v]) => [k, BigInt(v)])) : null,
-        }
+      ? { until: BigInt(meta.hi), eventTime: meta.et ?? -Infinity, countStarts: offsetsMap(meta.cw), sealed: offsetsMap(meta.sw) }
       : null;
   state.partitions.set(partition, {
     maxTs: meta?.et ?? -Infinity,
-    lastArrival: -Infinity,
+    lastArrival: now,
     next: checkpoint ? checkpoint.offset : -1n,
     replay,
     committed: checkpoint,
@@ -263,8 +311,11 @@ function parseMetadata(text: string): CheckpointMetadata | null {
   try {
     const m = JSON.parse(text) as Partial<CheckpointMetadata>;
     if (m && m.v === 1 && typeof m.hi === 'string' && /^-?\d+$/.test(m.hi) && (m.et === null || typeof m.et === 'number')) {
-      const cw = m.cw && typeof m.cw === 'object' && Object.values(m.cw).every((v) => typeof v === 'string' && /^\d+$/.test(v)) ? m.cw : undefined;
-      return { v: 1, hi: m.hi, et: m.et ?? null, ...(cw ? { cw } : {}) };
+      const offsets = (o: unknown) =>
+        o && typeof o === 'object' && Object.values(o).every((v) => typeof v === 'string' && /^\d+$/.test(v)) ? (o as Readonly<Record<string, string>>) : undefined;
+      const cw = offsets(m.cw);
+      const sw = offsets(m.sw);
+      return { v: 1, hi: m.hi, et: m.et ?? null, ...(cw ? { cw } : {}), ...(sw ? { sw } : {}) };
     }
   } catch {
     // Not ours (committed by another tool): start as if there were no metadata.
@@ -301,7 +352,7 @@ export function revokePartitions(state: WindowState, revoked: ReadonlyArray<Part
     state.partitions.delete(p);
     if (!revoked.includes(p)) {
       const cp = progress.committed ?? { partition: p, offset: 0n, metadata: '' };
-      assignPartition(state, p, cp);
+      assignPartition(state, p, cp, progress.lastArrival);
       rewind.push(cp);
     }
   }
@@ -309,10 +360,10 @@ export function revokePartitions(state: WindowState, revoked: ReadonlyArray<Part
 }
 
 /** A partition's progress; a partition never assigned (HTTP ingest, the demo) is taken on first use. */
-function progressOf(state: WindowState, partition: PartitionId): PartitionProgress {
+function progressOf(state: WindowState, partition: PartitionId, now: number): PartitionProgress {
   let p = state.partitions.get(partition);
   if (!p) {
-    assignPartition(state, partition, null);
+    assignPartition(state, partition, null, now);
     p = state.partitions.get(partition)!;
   }
   return p;
@@ -328,6 +379,40 @@ function readAt(p: PartitionProgress, offset: bigint, now: number): boolean {
 }
 
 /**
+ * The partition's read position: the next offset not read yet (-1 before anything was read, or assigned from a
+ * checkpoint). A message below it was read already, and one a source delivers again (kafkajs retrying a batch whose
+ * handler failed after its records were windowed) must be dropped as seen, not windowed twice.
+ */
+export function readPosition(state: WindowState, partition: PartitionId): bigint {
+  return state.partitions.get(partition)?.next ?? -1n;
+}
+
+/**
+ * Notes that a partition's messages up to `offset` were read, whatever they held: one with only dead letters moves
+ * the read position (and the commit) past it too. Call after `addRecords`/`addLabels` of the batch.
+ */
+export function readThrough(state: WindowState, partition: PartitionId, offset: bigint, now: number): void {
+  readAt(progressOf(state, partition, now), offset, now);
+}
+
+/**
+ * Notes that the caller held these partitions' input back until `now` (backpressure: the source paused, a batch
+ * held): time it held them is not quiet time, so none of them is idle for it (no window reported early, none left
+ * out of the stream's event time while the others move it).
+ */
+export function heldUntil(state: WindowState, partitions: Iterable<PartitionId>, now: number): void {
+  for (const id of partitions) {
+    const p = state.partitions.get(id);
+    if (p && p.lastArrival < now) p.lastArrival = now;
+  }
+}
+
+/** How long a model's windows stay after their end: their lateness, or for prediction models until labels can no longer join. */
+function keepFor(model: WindowModel | undefined): number {
+  return Math.max(model?.spec.allowedLatenessMs ?? 0, model?.labels?.joinMs ?? 0);
+}
+
+/**
  * Adds a partition's records (in offset order) to their windows. Returns the records that came too late for every
  * window they belong to. `now` is the processing time (for idleness).
  */
@@ -338,7 +423,7 @@ export function addRecords(
   records: ReadonlyArray<{ readonly record: StreamRecord; readonly offset: bigint }>,
   now: number,
 ): { late: LateRecord[]; due: DueWindow[] } {
-  const p = progressOf(state, partition);
+  const p = progressOf(state, partition, now);
   const late: LateRecord[] = [];
   const due: DueWindow[] = [];
   for (const { record, offset } of records) {
@@ -351,11 +436,13 @@ export function addRecords(
       if (wasMin) updateEventTime(state, null);
     }
     const route = routeOf(record);
+    // Windows that cannot be rebuilt by time are rebuilt by offset (see Replay.countStarts). A processing-time record
+    // replayed past that point goes to the window of its new arrival: its first window was never reported.
+    if (replaying && p.replay!.countStarts !== null && (model.spec.shape.type === 'count' || model.processingTime)) {
+      const start = p.replay!.countStarts.get(routeHash(route));
+      if (start === undefined || offset < start) continue;
+    }
     if (model.spec.shape.type === 'count') {
-      if (replaying && p.replay!.countStarts !== null) {
-        const start = p.replay!.countStarts.get(routeHash(route));
-        if (start === undefined || offset < start) continue;
-      }
       const filled = addToCountWindow(state, model, route, record, partition, offset);
       if (filled) due.push(filled);
       if (record.id !== undefined) state.earlyLabels.delete(record.id);
@@ -367,8 +454,10 @@ export function addRecords(
     for (const b of windowsFor(model.spec.shape, record.ts)) {
       const id = `${route}|${b.start}|${b.end}`;
       // Decided per record, whatever the batch boundaries: past its lateness a window takes nothing more, even
-      // when it is still in state (it is dropped at the next `advance`).
-      if (b.end + model.spec.allowedLatenessMs <= decisionTime) {
+      // when it is still in state (it is dropped at the next `advance`). A replay rebuilds every window still kept
+      // then (`advance` keeps prediction windows longer, for labels), with the rows it had.
+      const sealed = b.end + model.spec.allowedLatenessMs <= decisionTime;
+      if (sealed && !(replaying && b.end + keepFor(model) > decisionTime && tookRow(p.replay!, id, offset))) {
         lastEnd = b.end;
         continue;
       }
@@ -379,11 +468,14 @@ export function addRecords(
       }
       appendRow(w.rows, record.ts, record.features);
       noteOffset(w, partition, offset);
-      awaitLabel(state, w, record, model);
+      const last = w.lastOffsets.get(partition);
+      if (last === undefined || offset > last) w.lastOffsets.set(partition, offset);
+      const joinedReplayed = awaitLabel(state, w, record, model);
       if (replaying && b.end <= decisionTime) {
-        // Reported before the restart with every row read so far: do not report it again for these rows.
+        // Reported before the restart with this row (and an early label it joined, when that too was read before):
+        // not reported again for them. Anything else it holds (rows of a partition past its replay) still is.
         w.closed = true;
-        w.reported = version(w);
+        w.reported += joinedReplayed ? 2 : 1;
       }
       accepted++;
     }
@@ -401,6 +493,13 @@ export function addRecords(
   return { late, due };
 }
 
+/** Whether a sealed window (see Replay.sealed) took the record at `offset` before the checkpoint. */
+function tookRow(replay: Replay, id: string, offset: bigint): boolean {
+  if (replay.sealed === null) return true;
+  const last = replay.sealed.get(routeHash(id));
+  return last !== undefined && offset <= last;
+}
+
 function newWindow(id: string, route: string, record: StreamRecord, start: number, end: number, count: boolean, model: WindowModel): OpenWindow {
   return {
     id,
@@ -412,6 +511,9 @@ function newWindow(id: string, route: string, record: StreamRecord, start: numbe
     count,
     rows: createBuffer(model.columns),
     firstOffsets: new Map(),
+    lastOffsets: new Map(),
+    sealAt: count ? NaN : end + model.spec.allowedLatenessMs + model.spec.watermarkDelayMs,
+    processingTime: model.processingTime === true,
     reported: 0,
     labelsJoined: 0,
     waiting: model.labels ? new Map() : null,
@@ -419,29 +521,32 @@ function newWindow(id: string, route: string, record: StreamRecord, start: numbe
   };
 }
 
-/** A report's version: rows plus labels joined later, so any change gives a higher one. */
+/** A report's version: rows plus labels joined (see `labelsJoined`), so any change gives a higher one. */
 function version(w: OpenWindow): number {
   return w.rows.length + w.labelsJoined;
 }
 
 /**
  * A prediction without its label waits for one (by id); a label that came first is joined at once. Count windows
- * are reported when full, so only labels that came first reach them.
+ * are reported when full, so only labels that came first reach them. Says whether it joined a label read before
+ * the checkpoint.
  */
-function awaitLabel(state: WindowState, w: OpenWindow, record: StreamRecord, model: WindowModel): void {
-  if (!model.labels || record.kind !== 'prediction' || record.id === undefined || !w.waiting) return;
+function awaitLabel(state: WindowState, w: OpenWindow, record: StreamRecord, model: WindowModel): boolean {
+  if (!model.labels || record.kind !== 'prediction' || record.id === undefined || !w.waiting) return false;
   const row = w.rows.length - 1;
   const early = state.earlyLabels.get(record.id);
   if (early) {
     setValue(w.rows, row, model.labels.column, early.label.label);
+    w.labelsJoined++;
     noteOffset(w, early.partition, early.offset);
-    return;
+    return early.replayed;
   }
-  if (record.label !== undefined) return;
+  if (record.label !== undefined) return false;
   w.waiting.set(record.id, row);
   const list = state.predictions.get(record.id);
   if (list) list.push(w.id);
   else state.predictions.set(record.id, [w.id]);
+  return false;
 }
 
 /**
@@ -456,7 +561,7 @@ export function addLabels(
   labels: ReadonlyArray<{ readonly label: LabelRecord; readonly offset: bigint }>,
   now: number,
 ): void {
-  const p = progressOf(state, partition);
+  const p = progressOf(state, partition, now);
   for (const { label, offset } of labels) {
     const replaying = readAt(p, offset, now);
     const model = modelOf(label.model);
@@ -472,11 +577,11 @@ export function addLabels(
       w.labelsJoined++;
       noteOffset(w, partition, offset);
       // Joined before the restart too: the report then already had it.
-      if (replaying && w.closed) w.reported = version(w);
+      if (replaying && w.closed) w.reported++;
       joined = true;
     }
     state.predictions.delete(label.id);
-    if (!joined) state.earlyLabels.set(label.id, { label, partition, offset });
+    if (!joined) state.earlyLabels.set(label.id, { label, partition, offset, replayed: replaying });
   }
 }
 
@@ -529,6 +634,10 @@ function report(state: WindowState, w: OpenWindow, cause: DueWindow['cause'], fi
     step: state.step,
     route: w.route,
     count: w.count,
+    processingTime: w.processingTime,
+    id: w.id,
+    sealAt: w.sealAt,
+    lastOffsets: new Map(w.lastOffsets),
   };
 }
 
@@ -559,7 +668,7 @@ export function advance(state: WindowState, modelOf: (model: string) => WindowMo
     }
     const watermark = state.eventTime - (model?.spec.watermarkDelayMs ?? 0);
     // Prediction windows stay until labels can no longer join them.
-    const keep = Math.max(model?.spec.allowedLatenessMs ?? 0, model?.labels?.joinMs ?? 0);
+    const keep = keepFor(model);
     const expired = w.end + keep <= watermark;
     if (!w.closed && w.end <= watermark) due.push(report(state, w, 'watermark', expired));
     else if (w.closed && version(w) > w.reported) due.push(report(state, w, 'late_update', expired));
@@ -602,6 +711,13 @@ export function flushAll(state: WindowState): DueWindow[] {
   return due;
 }
 
+/** Something not durable yet that keeps a partition's offset uncommitted (a dead letter being written), and its step. */
+export interface Hold {
+  readonly partition: PartitionId;
+  readonly offset: bigint;
+  readonly step: StepStart;
+}
+
 /**
  * What may be committed now, per owned partition that has read something: the first offset a window that can
  * still change needs (or the read position when none does), with the metadata a restart replays by.
@@ -609,11 +725,12 @@ export function flushAll(state: WindowState): DueWindow[] {
  * `inflight` are reports made but not yet durable (queued for the store). Their rows stay uncommitted, and the
  * metadata then describes the start of the oldest one's step instead of now (its read position and event time):
  * a restart replays to that point, everything before which was durable, and goes on from there as the first run
- * did, so the reports that were in flight are made again.
+ * did, so the reports that were in flight are made again. `held` (in the order they were made) do the same for
+ * their own partition: the commit stays at the offset, and the replay stops where the step that made the oldest
+ * began, so that it makes them again (a late record's dead letter, which a replay does not make, included).
  */
-export function checkpoints(state: WindowState, inflight: ReadonlyArray<DueWindow> = []): Checkpoint[] {
+export function checkpoints(state: WindowState, inflight: ReadonlyArray<DueWindow> = [], held: ReadonlyArray<Hold> = []): Checkpoint[] {
   const out: Checkpoint[] = [];
-  const oldest = inflight[0]?.step ?? null;
   for (const [partition, p] of state.partitions) {
     if (p.next < 0n) continue;
     let offset = p.next;
@@ -628,48 +745,86 @@ export function checkpoints(state: WindowState, inflight: ReadonlyArray<DueWindo
       const first = d.offsets.get(partition);
       if (first !== undefined && first < offset) offset = first;
     }
+    let heldStep: StepStart | null = null;
+    for (const h of held) {
+      if (h.partition !== partition) continue;
+      heldStep ??= h.step;
+      if (h.offset < offset) offset = h.offset;
+    }
     // While replaying, the read position recorded before the restart still stands.
     let hi = p.replay !== null && p.replay.until > p.next ? p.replay.until : p.next;
     let et = p.replay !== null ? p.replay.eventTime : state.eventTime;
-    if (oldest) {
+    for (const oldest of [inflight[0]?.step, heldStep]) {
+      if (!oldest) continue;
       // A partition with nothing read when that step began replays nothing (everything after is read anew).
       const before = oldest.positions.get(partition) ?? -1n;
       if (before < hi) hi = before;
       if (oldest.eventTime < et) et = oldest.eventTime;
     }
     if (hi < offset) hi = offset;
-    const meta: CheckpointMetadata = { v: 1, hi: hi.toString(), et: Number.isFinite(et) ? et : null, ...countStarts(state, partition, p, inflight) };
+    const cw = countStarts(state, partition, p, inflight);
+    const sw = cw && sealedWindows(state, partition, p, inflight, et, MAX_REPLAY_ENTRIES - Object.keys(cw).length);
+    const meta: CheckpointMetadata = { v: 1, hi: hi.toString(), et: Number.isFinite(et) ? et : null, ...(cw ? { cw } : {}), ...(sw ? { sw } : {}) };
     out.push({ partition, offset, metadata: JSON.stringify(meta) });
   }
   return out;
 }
 
-/** The open count windows holding rows of a partition, for its checkpoint (see Replay.countStarts). */
-function countStarts(state: WindowState, partition: PartitionId, p: PartitionProgress, inflight: ReadonlyArray<DueWindow>): { cw?: Record<string, string> } {
+/**
+ * The windows rebuilt by offset (count windows, processing-time windows not reported yet) holding rows of a
+ * partition, for its checkpoint (see Replay.countStarts); null when there are too many to record.
+ */
+function countStarts(state: WindowState, partition: PartitionId, p: PartitionProgress, inflight: ReadonlyArray<DueWindow>): Record<string, string> | null {
   const cw: Record<string, string> = {};
   let n = 0;
   const note = (route: string, first: bigint): boolean => {
     const h = routeHash(route);
     const had = cw[h];
-    if (had === undefined && ++n > MAX_COUNT_STARTS) return false;
+    if (had === undefined && ++n > MAX_REPLAY_ENTRIES) return false;
     if (had === undefined || first < BigInt(had)) cw[h] = first.toString();
     return true;
   };
-  // Count windows reported but not written yet are rebuilt by the replay too: they start where their rows start.
+  // Reports not written yet are made again by the replay: their windows start where their rows start.
   for (const d of inflight) {
-    const first = d.count ? d.offsets.get(partition) : undefined;
-    if (first !== undefined && !note(d.route, first)) return {};
+    const first = d.count || d.processingTime ? d.offsets.get(partition) : undefined;
+    if (first !== undefined && !note(d.route, first)) return null;
   }
   for (const w of state.windows.values()) {
-    const first = w.count ? w.firstOffsets.get(partition) : undefined;
+    // A processing-time window reported (and durable) is not rebuilt: its rows would land in another window.
+    const first = w.count || (w.processingTime && !w.closed) ? w.firstOffsets.get(partition) : undefined;
     if (first === undefined) continue;
-    if (!note(w.route, first)) return {};
+    if (!note(w.route, first)) return null;
   }
   // Still replaying: windows of the old checkpoint not rebuilt yet must not be forgotten.
   if (p.replay?.countStarts) {
     for (const [h, o] of p.replay.countStarts) if (!(h in cw) && o >= p.next) cw[h] = o.toString();
   }
-  return { cw };
+  return cw;
+}
+
+/**
+ * The windows sealed at event time `et` but still kept (for labels) holding rows of a partition, with the last
+ * offset of those rows, for its checkpoint (see Replay.sealed); null when there are more than `room`.
+ */
+function sealedWindows(state: WindowState, partition: PartitionId, p: PartitionProgress, inflight: ReadonlyArray<DueWindow>, et: number, room: number): Record<string, string> | null {
+  const sw: Record<string, string> = {};
+  let n = 0;
+  const note = (id: string, last: bigint): boolean => {
+    const h = routeHash(id);
+    const had = sw[h];
+    if (had === undefined && ++n > room) return false;
+    if (had === undefined || last > BigInt(had)) sw[h] = last.toString();
+    return true;
+  };
+  for (const w of [...inflight, ...state.windows.values()]) {
+    const last = w.sealAt <= et ? w.lastOffsets.get(partition) : undefined;
+    if (last !== undefined && !note(w.id, last)) return null;
+  }
+  // Still replaying: windows of the old checkpoint not rebuilt (or not wholly) yet must not be forgotten.
+  if (p.replay?.sealed) {
+    for (const [h, o] of p.replay.sealed) if (o >= p.next && (sw[h] === undefined || o > BigInt(sw[h]))) sw[h] = o.toString();
+  }
+  return sw;
 }
 
 /** Records that these checkpoints are durable (where a later rewind goes). */
@@ -690,7 +845,13 @@ export interface StateSnapshot {
     readonly maxTs: number | null;
     readonly lastArrival: number | null;
     readonly next: string;
-    readonly replay: { readonly until: string; readonly eventTime: number | null; readonly countStarts: Record<string, string> | null } | null;
+    readonly replay: {
+      readonly until: string;
+      readonly eventTime: number | null;
+      readonly countStarts: Record<string, string> | null;
+      /** Absent in snapshots taken before it existed: read as null (every replayed record of a sealed window is rebuilt). */
+      readonly sealed?: Record<string, string> | null;
+    } | null;
     readonly committed: { readonly offset: string; readonly metadata: string } | null;
   }>;
   readonly windows: ReadonlyArray<{
@@ -703,12 +864,16 @@ export interface StateSnapshot {
     readonly count: boolean;
     readonly rows: BufferSnapshot;
     readonly firstOffsets: Record<string, string>;
+    /** The three below are absent in snapshots taken before they existed (see `restoreState`). */
+    readonly lastOffsets?: Record<string, string>;
+    readonly sealAt?: number | null;
+    readonly processingTime?: boolean;
     readonly reported: number;
     readonly labelsJoined: number;
     readonly waiting: Record<string, number> | null;
     readonly closed: boolean;
   }>;
-  readonly earlyLabels: ReadonlyArray<{ readonly label: LabelRecord; readonly partition: PartitionId; readonly offset: string }>;
+  readonly earlyLabels: ReadonlyArray<{ readonly label: LabelRecord; readonly partition: PartitionId; readonly offset: string; readonly replayed?: boolean }>;
 }
 
 const finiteOrNull = (x: number): number | null => (Number.isFinite(x) ? x : null);
@@ -728,7 +893,8 @@ export function snapshotState(state: WindowState): StateSnapshot {
         ? {
             until: p.replay.until.toString(),
             eventTime: finiteOrNull(p.replay.eventTime),
-            countStarts: p.replay.countStarts ? Object.fromEntries([...p.replay.countStarts].map(([k, v]) => [k, v.toString()])) : null,
+            countStarts: offsetsRecord(p.replay.countStarts),
+            sealed: offsetsRecord(p.replay.sealed),
           }
         : null,
       committed: p.committed ? { offset: p.committed.offset.toString(), metadata: p.committed.metadata } : null,
@@ -742,14 +908,29 @@ export function snapshotState(state: WindowState): StateSnapshot {
       end: finiteOrNull(w.end),
       count: w.count,
       rows: snapshotBuffer(w.rows),
-      firstOffsets: Object.fromEntries([...w.firstOffsets].map(([k, v]) => [k, v.toString()])),
+      firstOffsets: offsetsRecord(w.firstOffsets),
+      lastOffsets: offsetsRecord(w.lastOffsets),
+      sealAt: finiteOrNull(w.sealAt),
+      processingTime: w.processingTime,
       reported: w.reported,
       labelsJoined: w.labelsJoined,
       waiting: w.waiting ? Object.fromEntries(w.waiting) : null,
       closed: w.closed,
     })),
-    earlyLabels: [...state.earlyLabels.values()].map((e) => ({ label: e.label, partition: e.partition, offset: e.offset.toString() })),
+    earlyLabels: [...state.earlyLabels.values()].map((e) => ({ label: e.label, partition: e.partition, offset: e.offset.toString(), replayed: e.replayed })),
   };
+}
+
+function offsetsRecord(m: ReadonlyMap<string, bigint>): Record<string, string>;
+function offsetsRecord(m: ReadonlyMap<string, bigint> | null): Record<string, string> | null;
+function offsetsRecord(m: ReadonlyMap<string, bigint> | null): Record<string, string> | null {
+  return m ? Object.fromEntries([...m].map(([k, v]) => [k, v.toString()])) : null;
+}
+
+function offsetsMap(r: Readonly<Record<string, string>>): Map<string, bigint>;
+function offsetsMap(r: Readonly<Record<string, string>> | null | undefined): Map<string, bigint> | null;
+function offsetsMap(r: Readonly<Record<string, string>> | null | undefined): Map<string, bigint> | null {
+  return r ? new Map(Object.entries(r).map(([k, v]) => [k, BigInt(v)])) : null;
 }
 
 export function restoreState(s: StateSnapshot): WindowState {
@@ -764,7 +945,8 @@ export function restoreState(s: StateSnapshot): WindowState {
         ? {
             until: BigInt(p.replay.until),
             eventTime: p.replay.eventTime ?? -Infinity,
-            countStarts: p.replay.countStarts ? new Map(Object.entries(p.replay.countStarts).map(([k, v]) => [k, BigInt(v)])) : null,
+            countStarts: offsetsMap(p.replay.countStarts),
+            sealed: offsetsMap(p.replay.sealed),
           }
         : null,
       committed: p.committed ? { partition: p.partition, offset: BigInt(p.committed.offset), metadata: p.committed.metadata } : null,
@@ -781,7 +963,14 @@ export function restoreState(s: StateSnapshot): WindowState {
       end: w.end ?? NaN,
       count: w.count,
       rows: restoreBuffer(w.rows),
-      firstOffsets: new Map(Object.entries(w.firstOffsets).map(([k, v]) => [k, BigInt(v)])),
+      firstOffsets: offsetsMap(w.firstOffsets),
+      // Older snapshots do not know where a window's rows end, nor when it took its last: up to what each partition
+      // had read, from its end on (a replay then rebuilds every record of it, as when the metadata has no `sw`).
+      lastOffsets: w.lastOffsets
+        ? offsetsMap(w.lastOffsets)
+        : new Map(Object.keys(w.firstOffsets).map((k) => [k, (state.partitions.get(k)?.next ?? 0n) - 1n])),
+      sealAt: w.sealAt ?? (w.count ? NaN : (w.end ?? NaN)),
+      processingTime: w.processingTime ?? false,
       reported: w.reported,
       labelsJoined: w.labelsJoined,
       waiting,
@@ -793,6 +982,6 @@ export function restoreState(s: StateSnapshot): WindowState {
       else state.predictions.set(pid, [w.id]);
     }
   }
-  for (const e of s.earlyLabels) state.earlyLabels.set(e.label.id, { label: e.label, partition: e.partition, offset: BigInt(e.offset) });
+  for (const e of s.earlyLabels) state.earlyLabels.set(e.label.id, { label: e.label, partition: e.partition, offset: BigInt(e.offset), replayed: e.replayed ?? false });
   return state;
 }

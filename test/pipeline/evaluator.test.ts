@@ -29,7 +29,7 @@ async function demoRequests(count: number): Promise<{ requests: EvaluationReques
       rowCount: 100,
       columns: data.drifted.columns.map((c) => (c.kind === 'number' ? { ...c, values: c.values.subarray(from, from + 100) } : { ...c, values: c.values.slice(from, from + 100) })),
     };
-    const due = { key: { model: DEMO_MODEL, segment: {}, start: i, end: i + 1 }, table, version: 100, final: true, cause: 'count', offsets: new Map(), step: { eventTime: 0, positions: new Map() }, route: '', count: true } as DueWindow;
+    const due = { key: { model: DEMO_MODEL, segment: {}, start: i, end: i + 1 }, table, version: 100, final: true, cause: 'count', offsets: new Map(), step: { eventTime: 0, positions: new Map() }, route: '', count: true, processingTime: false, id: '', sealAt: NaN, lastOffsets: new Map() } as DueWindow;
     return { due, reference, settings: { driftShare: 0.5, drift: {}, perFeature: new Map() }, prediction: undefined };
   });
   return { requests, stop: () => refs.stop() };

@@ -868,6 +868,191 @@ describe('pipeline with evaluation on worker threads', () => {
   });
 });
 
+describe('pipeline across restarts, redeliveries and holds', () => {
+  /** The demo's store and reference, and a source on partitions of the test's choosing. */
+  async function setUp(): Promise<{ store: Store; refs: ActiveReferences; source: OffsetSource }> {
+    const store = await harness.open();
+    await prepareDemo(store, FIXTURES);
+    return { store, refs: await ActiveReferences.open(store, { pollMs: 60_000 }), source: new OffsetSource() };
+  }
+
+  it('re-creates after a crash the dead letter of a late record that was still being written', async () => {
+    const { store, refs, source } = await setUp();
+    const held = gate();
+    const putDeadLetters = store.putDeadLetters.bind(store);
+    const slow = new Proxy(store, {
+      get(target, prop, receiver) {
+        if (prop === 'putDeadLetters') return async (letters: Parameters<typeof store.putDeadLetters>[0]) => {
+          await held.promise;
+          return putDeadLetters(letters);
+        };
+        const v = Reflect.get(target, prop, receiver);
+        return typeof v === 'function' ? v.bind(target) : v;
+      },
+    });
+    const input: Array<[number, string]> = [
+      [0, demoRecord(START + 1000)],
+      [1, demoRecord(START + 2000)],
+      [2, demoRecord(START + 6 * MIN)], // closes the first window
+      [3, demoRecord(START + 3000)], // late: its dead letter is not written before the crash
+      [4, demoRecord(START + 6 * MIN + 1000)],
+    ];
+    const first = pipelineFor(slow, source, refs, DEMO_MODEL, { commitIntervalMs: 0 });
+    await source.start(first);
+    await first.onAssigned([{ partition: 'p', checkpoint: null }]);
+    for (const item of input) await source.send('p', [item]);
+    // Once the first window is written a commit passes its rows, up to the open window's (the letter is at 3).
+    for (let i = 0; i < 500 && (source.committed.get('p')?.offset ?? 0n) < 2n; i++) {
+      await new Promise((r) => setTimeout(r, 10));
+      await first.tick();
+    }
+    const cp = source.committed.get('p')!;
+    expect(cp.offset).toBe(2n);
+    // Killed here. The restart reads from the commit.
+    const again = new OffsetSource();
+    const second = pipelineFor(store, again, refs, DEMO_MODEL, { commitIntervalMs: 0 });
+    await again.start(second);
+    await second.onAssigned([{ partition: 'p', checkpoint: cp }]);
+    await again.send('p', input.filter(([o]) => BigInt(o) >= cp.offset));
+    await second.flush();
+    const letters = await store.listDeadLetters({ model: DEMO_MODEL });
+    expect(letters.map((l) => [l.source, l.reasonCode])).toEqual([['p@3', 'late']]);
+    await refs.stop();
+  });
+
+  it('counts a message with only dead letters as read: its partition is committed past it', async () => {
+    const { store, refs, source } = await setUp();
+    const pipeline = pipelineFor(store, source, refs, DEMO_MODEL, { commitIntervalMs: 0 });
+    await source.start(pipeline);
+    await pipeline.onAssigned([{ partition: 'p', checkpoint: { partition: 'p', offset: 0n, metadata: '' } }, { partition: 'q', checkpoint: null }]);
+    await source.send('p', [[0, demoRecord(START + 1000)], [1, demoRecord(START + 6 * MIN)], [2, demoRecord(START + 12 * MIN)]]);
+    await source.send('p', [[3, '{bad'], [4, '{bad'], [5, JSON.stringify({ model: 'nope', ts: START })]]);
+    await source.send('q', [[0, '{bad'], [1, '{bad']]);
+    await pipeline.flush();
+    expect(source.committed.get('p')?.offset).toBe(6n);
+    expect(source.committed.get('q')?.offset).toBe(2n);
+    await refs.stop();
+  });
+
+  it('does not fail a batch whose commit failed, reports the failure once, and windows a batch delivered again once', async () => {
+    const { store, refs, source } = await setUp();
+    const errors: string[] = [];
+    const pipeline = pipelineFor(store, source, refs, DEMO_MODEL, { commitIntervalMs: 0, onEvent: (e) => e.type === 'error' && errors.push(`${e.where}: ${e.error.message}`) });
+    await source.start(pipeline);
+    await pipeline.onAssigned([{ partition: 'p', checkpoint: null }]);
+    const batch: Array<[number, string]> = [[0, demoRecord(START + 1000)], [1, demoRecord(START + 2000)], [2, demoRecord(START + 3000)]];
+    source.failCommits = 2;
+    expect((await source.send('p', batch)).accepted).toBe(3);
+    // As kafkajs does after a batch whose handler failed: the same offsets again.
+    expect((await source.send('p', batch)).accepted).toBe(0);
+    expect(errors).toEqual(['commit: Connection error']);
+    await source.send('p', [[3, demoRecord(START + 6 * MIN)]]);
+    await pipeline.flush();
+    const windows = await store.listWindows({ model: DEMO_MODEL, from: START - MIN, to: START + 3600_000 });
+    expect(windows.map((w) => w.rowCount)).toEqual([3, 1]);
+    expect(source.committed.get('p')?.offset).toBe(4n);
+    await refs.stop();
+  });
+
+  it('counts the rows of a processing-time window reported before a crash once', async () => {
+    const { store, refs, source } = await setUp();
+    const byArrival: ModelSettings = { ...settings(), time: 'processing', window: { shape: { type: 'tumbling', sizeMs: 5 * MIN }, watermarkDelayMs: 0, allowedLatenessMs: 5 * MIN } };
+    let clock = START;
+    const input = (offset: number): [number, string] => [offset, JSON.stringify({ model: DEMO_MODEL, features: { temp_c: 80 + offset, pressure_bar: 6 } })];
+    const first = pipelineFor(store, source, refs, DEMO_MODEL, { modelSettings: byArrival, commitIntervalMs: 0, now: () => clock });
+    source.arrival = () => clock; // the source stamps arrival; the test's clock stands in for the wall clock
+    await source.start(first);
+    await first.onAssigned([{ partition: 'p', checkpoint: null }]);
+    clock = START + 1000;
+    await source.send('p', [input(0), input(1), input(2)]);
+    clock = START + 5 * MIN + 1000;
+    await source.send('p', [input(3)]); // reports the first window
+    // Once it is written, a commit says so (read up to 4); the window, kept for its lateness, holds offset 0.
+    const readTo = () => JSON.parse(source.committed.get('p')?.metadata ?? '{}').hi as string | undefined;
+    for (let i = 0; i < 500 && readTo() !== '4'; i++) {
+      await new Promise((r) => setTimeout(r, 10));
+      await first.tick();
+    }
+    const cp = source.committed.get('p')!;
+    expect([cp.offset, readTo()]).toEqual([0n, '4']);
+    // Killed; restarted a little later. The window kept for its lateness held the commit at its first row.
+    const again = new OffsetSource();
+    again.arrival = () => clock;
+    clock = START + 5 * MIN + 11_000;
+    const second = pipelineFor(store, again, refs, DEMO_MODEL, { modelSettings: byArrival, commitIntervalMs: 0, now: () => clock });
+    await again.start(second);
+    await second.onAssigned([{ partition: 'p', checkpoint: cp }]);
+    await again.send('p', [input(0), input(1), input(2), input(3)].filter(([o]) => BigInt(o) >= cp.offset));
+    await second.flush();
+    const windows = await store.listWindows({ model: DEMO_MODEL, from: START - MIN, to: START + 3600_000 });
+    expect(windows.reduce((n, w) => n + w.rowCount, 0)).toBe(4);
+    await refs.stop();
+  });
+
+  it('lets a partition assigned from a checkpoint hold the time back while another delivers its backlog first', async () => {
+    const { store, refs, source } = await setUp();
+    const clock = START + 3600_000;
+    const pipeline = pipelineFor(store, source, refs, DEMO_MODEL, { idleTimeoutMs: 30_000, now: () => clock });
+    await source.start(pipeline);
+    // A restart: both partitions resume where the stream's event time was START.
+    const checkpoint = (partition: string) => ({ partition, offset: 100n, metadata: JSON.stringify({ v: 1, hi: '100', et: START }) });
+    await pipeline.onAssigned([{ partition: 'a', checkpoint: checkpoint('a') }, { partition: 'b', checkpoint: checkpoint('b') }]);
+    const backlog = Array.from({ length: 120 }, (_, i): [number, string] => [100 + i, demoRecord(START + i * 10_000)]);
+    await source.send('a', backlog);
+    expect((await source.send('b', backlog)).rejectedCount).toBe(0);
+    await pipeline.flush();
+    const windows = await store.listWindows({ model: DEMO_MODEL, from: START - MIN, to: START + 3600_000 });
+    expect(windows.map((w) => w.rowCount)).toEqual([60, 60, 60, 60]);
+    await refs.stop();
+  });
+
+  it('reports nothing as idle while the source is paused, and after the pause no partition moves the time alone', async () => {
+    const { store, refs, source } = await setUp();
+    const writes = gate();
+    const slow = new Proxy(store, {
+      get(target, prop, receiver) {
+        if (prop === 'putWindowResults') return async (...args: Parameters<typeof store.putWindowResults>) => {
+          await writes.promise;
+          return target.putWindowResults(...args);
+        };
+        const v = Reflect.get(target, prop, receiver);
+        return typeof v === 'function' ? v.bind(target) : v;
+      },
+    });
+    let clock = START + 3600_000;
+    const causes: string[] = [];
+    const inline = new InlineEvaluator();
+    const evaluator: Evaluator = {
+      evaluate: (r) => {
+        causes.push(`${(r.due.key.start - START) / MIN} ${r.due.cause}`);
+        return inline.evaluate(r);
+      },
+      prepare: () => undefined,
+      close: async () => undefined,
+    };
+    const pipeline = pipelineFor(slow, source, refs, DEMO_MODEL, { idleTimeoutMs: 30_000, maxQueuedWindows: 2, now: () => clock, evaluator });
+    await source.start(pipeline);
+    await pipeline.onAssigned([{ partition: 'a', checkpoint: null }, { partition: 'b', checkpoint: null }]);
+    // Windows 0..15 close on both partitions: more than 2 wait to be written, the source is paused.
+    const records = (from: number) => Array.from({ length: 5 }, (_, k): [number, string] => [from + k, demoRecord(START + k * 5 * MIN + 1000)]);
+    await source.send('a', records(0));
+    await source.send('b', records(0));
+    expect(source.paused).toBe(true);
+    clock += 40_000; // longer than the idle timeout
+    await pipeline.tick();
+    expect(causes).toEqual(['0 watermark', '5 watermark', '10 watermark', '15 watermark']);
+    writes.open();
+    await until(() => !source.paused);
+    clock += 1000;
+    // a's next record is far ahead; b's, a moment later, is not late: a did not move the time alone.
+    await source.send('a', [[5, demoRecord(START + 30 * MIN)]]);
+    expect((await source.send('b', [[5, demoRecord(START + 21 * MIN)]])).rejectedCount).toBe(0);
+    await pipeline.flush();
+    expect(causes.filter((c) => c.endsWith('idle'))).toEqual([]);
+    await refs.stop();
+  });
+});
+
 describe('pipeline with the shipped model-health rules', () => {
   it('a burst of error statuses and a drop in F1 queue rollback triggers carrying the reason and the window date', async () => {
     const { store, refs } = await classifierWithReference();
@@ -926,6 +1111,47 @@ async function classifierWithReference(): Promise<{ store: Store; refs: ActiveRe
   });
   await promoteReference(store, snapshot.id, { by: 'test' });
   return { store, refs: await ActiveReferences.open(store, { pollMs: 60_000 }) };
+}
+
+/**
+ * A source fed by the test with the partitions and offsets it names; it keeps the last commit per partition and
+ * fails the next `failCommits` commits as a broker would.
+ */
+class OffsetSource implements Source {
+  readonly description = 'offsets';
+  readonly finished = new Promise<void>(() => undefined);
+  readonly committed = new Map<PartitionId, Checkpoint>();
+  readonly commits: Checkpoint[] = [];
+  failCommits = 0;
+  paused = false;
+  /** The arrival time messages are stamped with. */
+  arrival: () => number = Date.now;
+  private handler: SourceHandler | null = null;
+  async start(handler: SourceHandler): Promise<void> {
+    this.handler = handler;
+  }
+  send(partition: PartitionId, items: ReadonlyArray<readonly [number, string]>): Promise<BatchOutcome> {
+    const messages: SourceMessage[] = items.map(([offset, line]) => ({
+      partition, offset: BigInt(offset), value: new TextEncoder().encode(line), format: 'json', receivedAt: this.arrival(), origin: `${partition}@${offset}`,
+    }));
+    return this.handler!.onBatch({ partition, messages });
+  }
+  async commit(c: ReadonlyArray<Checkpoint>): Promise<void> {
+    if (this.failCommits > 0) {
+      this.failCommits--;
+      throw new Error('Connection error');
+    }
+    for (const cp of c) this.committed.set(cp.partition, cp);
+    this.commits.push(...c);
+  }
+  async rewind(_p: PartitionId, _o: bigint): Promise<void> {}
+  pause(): void {
+    this.paused = true;
+  }
+  resume(): void {
+    this.paused = false;
+  }
+  async stop(): Promise<void> {}
 }
 
 /** A source fed by the test: one partition, one message per line. */

@@ -27,7 +27,7 @@
  * located by a separate checker that runs only on the failing text, because V8's messages do not always give a
  * position and may quote the whole input.
  */
-import { DataType, RecordBatchReader, TimeUnit, type RecordBatch, type Struct, type Vector } from 'apache-arrow';
+import { DataType, RecordBatchReader, TimeUnit, type Int, type RecordBatch, type Struct, type Vector } from 'apache-arrow';
 import { quoteValue } from '../core/errors.js';
 import { checkIpcStream } from '../files/ipc-check.js';
 import { jsonArrayItems } from '../files/json-array.js';
@@ -895,6 +895,9 @@ function batchColumns(batch: RecordBatch): BatchColumns {
     values.push(columnValues(batch.getChildAt(c)!));
     if (!index.has(fields[c]!.name)) index.set(fields[c]!.name, c);
   }
+  // Ids join labels to predictions: 64-bit ids (Snowflake-style, about 2^60) must not round to each other's double.
+  const id = index.get('id');
+  if (id !== undefined && DataType.isInt(fields[id]!.type) && (fields[id]!.type as Int).bitWidth === 64) values[id] = exactIntegers(batch.getChildAt(id)!);
   for (const name of ['features', 'segment']) {
     const c = index.get(name);
     if (c === undefined || !DataType.isStruct(fields[c]!.type)) continue;
@@ -913,6 +916,14 @@ function batchColumns(batch: RecordBatch): BatchColumns {
     nested.set(field.name, children);
   }
   return { values, index, nested };
+}
+
+/** A 64-bit integer column's values as exact decimal strings (null where missing). */
+function exactIntegers(vector: Vector): unknown[] {
+  const out = new Array<unknown>(vector.length);
+  let i = 0;
+  for (const v of vector) out[i++] = v === null || v === undefined ? null : String(v);
+  return out;
 }
 
 function columnValues(vector: Vector): unknown[] {

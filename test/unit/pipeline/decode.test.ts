@@ -604,6 +604,24 @@ describe('decodeMessage: Arrow IPC', () => {
     expect(arrow.dead.map((d) => d.reasonCode)).toEqual(['bad_segment']);
   });
 
+  it('keeps 64-bit ids exact (they join labels: 2^60 + 1 and 2^60 + 2 are one double)', () => {
+    const ids = [2n ** 60n + 1n, 2n ** 60n + 2n, 7n];
+    const d = decode(
+      tableToIPC(
+        new Table({
+          model: vectorFromArray(['scorer', 'scorer', 'scorer'], new Utf8()),
+          ts: vectorFromArray([T1_MS, T1_MS, T1_MS], new Float64()),
+          id: makeVector(BigInt64Array.from(ids)),
+          prediction: vectorFromArray([0.1, 0.2, 0.3], new Float64()),
+        }),
+        'stream',
+      ),
+      'arrow',
+    );
+    expect(d.dead).toEqual([]);
+    expect(d.records.map((r) => r.id)).toEqual(['1152921504606846977', '1152921504606846978', '7']);
+  });
+
   it('cuts Arrow microsecond and nanosecond times to the millisecond, like ISO text and fractional epoch milliseconds', () => {
     const last = BigInt(T1_MS) + 59_999n;
     const ts = [

@@ -392,7 +392,21 @@ export function readPosition(state: WindowState, partition: PartitionId): bigint
  * the read position (and the commit) past it too. Call after `addRecords`/`addLabels` of the batch.
  */
 export function readThrough(state: WindowState, partition: PartitionId, offset: bigint, now: number): void {
-  readAt(progressOf(state, partition, now), offset, now);
+  const p = progressOf(state, partition, now);
+  readAt(p, offset, now);
+  endReplayIfDone(state, p);
+}
+
+/**
+ * Ends a partition's replay once everything read before the checkpoint has been read again. Until then its share
+ * of the stream's event time is capped at the checkpoint's (see `effectiveTime`); left in place past that point,
+ * the cap held the other partitions' new records to the checkpoint's time until this one read a new record, and
+ * accepted records the run without a restart had judged late.
+ */
+function endReplayIfDone(state: WindowState, p: PartitionProgress): void {
+  if (p.replay === null || p.next < p.replay.until) return;
+  p.replay = null;
+  updateEventTime(state, null);
 }
 
 /**
@@ -427,6 +441,8 @@ export function addRecords(
   const late: LateRecord[] = [];
   const due: DueWindow[] = [];
   for (const { record, offset } of records) {
+    // The record before may have been the replay's last.
+    endReplayIfDone(state, p);
     const model = modelOf(record.model);
     if (!model) continue;
     const replaying = readAt(p, offset, now);
@@ -490,6 +506,7 @@ export function addRecords(
       });
     }
   }
+  endReplayIfDone(state, p);
   return { late, due };
 }
 
@@ -563,6 +580,7 @@ export function addLabels(
 ): void {
   const p = progressOf(state, partition, now);
   for (const { label, offset } of labels) {
+    endReplayIfDone(state, p);
     const replaying = readAt(p, offset, now);
     const model = modelOf(label.model);
     if (!model?.labels) continue;
@@ -754,17 +772,21 @@ export function checkpoints(state: WindowState, inflight: ReadonlyArray<DueWindo
     // While replaying, the read position recorded before the restart still stands.
     let hi = p.replay !== null && p.replay.until > p.next ? p.replay.until : p.next;
     let et = p.replay !== null ? p.replay.eventTime : state.eventTime;
+    // A partition with no record yet (at that point) has no share in the stream's event time: the metadata says so
+    // (et null), or a restart would give it the stream's time as its own and hold the others back with it.
+    let noData = p.maxTs === -Infinity;
     for (const oldest of [inflight[0]?.step, heldStep]) {
       if (!oldest) continue;
       // A partition with nothing read when that step began replays nothing (everything after is read anew).
       const before = oldest.positions.get(partition) ?? -1n;
+      if (before < 0n) noData = true;
       if (before < hi) hi = before;
       if (oldest.eventTime < et) et = oldest.eventTime;
     }
     if (hi < offset) hi = offset;
     const cw = countStarts(state, partition, p, inflight);
     const sw = cw && sealedWindows(state, partition, p, inflight, et, MAX_REPLAY_ENTRIES - Object.keys(cw).length);
-    const meta: CheckpointMetadata = { v: 1, hi: hi.toString(), et: Number.isFinite(et) ? et : null, ...(cw ? { cw } : {}), ...(sw ? { sw } : {}) };
+    const meta: CheckpointMetadata = { v: 1, hi: hi.toString(), et: !noData && Number.isFinite(et) ? et : null, ...(cw ? { cw } : {}), ...(sw ? { sw } : {}) };
     out.push({ partition, offset, metadata: JSON.stringify(meta) });
   }
   return out;

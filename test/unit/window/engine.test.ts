@@ -506,6 +506,73 @@ describe('processing-time windows after a restart', () => {
   });
 });
 
+describe('several partitions after a restart: the same decisions as without one', () => {
+  const S = 1000;
+  const wm = model({ type: 'tumbling', sizeMs: 2 * MIN }, 20 * S);
+  type Step = [partition: string, from: number, to: number];
+
+  /**
+   * Feeds the steps in order, reports "written" `lag` steps after they were made; with `crashAfter`, a restart from
+   * the commits then, and the same deliveries again from the committed offsets (the same interleaving).
+   */
+  function run(data: Record<string, Array<[bigint, StreamRecord]>>, steps: Step[], lag: number, crashAfter: number | null) {
+    const parts = Object.keys(data);
+    const written = new Map<string, string>();
+    const late: string[] = [];
+    let s = createWindowState({ idleTimeoutMs: 0 });
+    for (const q of parts) assignPartition(s, q, null);
+    const committed = new Map<string, Checkpoint>();
+    let queue: DueWindow[][] = [];
+    const done: Step[] = [];
+    let todo = steps.slice();
+    const write = (due: DueWindow[]) => {
+      for (const d of due) written.set(`${d.key.start - T0}`, JSON.stringify(values(d)));
+    };
+    for (let k = 0; k < 100 && todo.length > 0; k++) {
+      const [q, from, to] = todo.shift()!;
+      if (from >= to) continue;
+      beginStep(s);
+      const r = feed(s, wm, q, data[q]!.slice(from, to));
+      late.push(...r.late.map((l) => `${q}@${l.offset}`));
+      queue.push(r.due);
+      while (queue.length > lag) write(queue.shift()!);
+      const cps = checkpoints(s, queue.flat());
+      checkpointsCommitted(s, cps);
+      for (const c of cps) committed.set(c.partition, c);
+      done.push([q, from, to]);
+      if (done.length === crashAfter) {
+        crashAfter = null;
+        queue = [];
+        s = createWindowState({ idleTimeoutMs: 0 });
+        for (const q2 of parts) assignPartition(s, q2, committed.get(q2) ?? null);
+        const at = (q2: string) => Number(committed.get(q2)?.offset ?? 0n);
+        todo = [...done.map(([q2, f, t]): Step => [q2, Math.max(f, at(q2)), t]), ...todo];
+        done.length = 0;
+      }
+    }
+    for (const d of queue) write(d);
+    write(flushAll(s));
+    return { written: Object.fromEntries(written), late: [...new Set(late)].sort() };
+  }
+  const at = (ts: number, x: number): StreamRecord => rec(T0 + ts * S, x);
+
+  it('a partition that has read everything again no longer holds the event time at the checkpoint\'s', () => {
+    const data = { A: [[0n, at(10, 1)], [1n, at(50, 2)], [2n, at(-1, 3)]], C: [[0n, at(60, 101)]] } as Record<string, Array<[bigint, StreamRecord]>>;
+    const steps: Step[] = [['A', 0, 1], ['C', 0, 1], ['A', 1, 3]];
+    const straight = run(data, steps, 0, null);
+    expect(straight.late).toEqual(['A@2']);
+    expect(run(data, steps, 0, 2)).toEqual(straight);
+  });
+
+  it('a partition with nothing read when the oldest unwritten report was made gets no event time of its own', () => {
+    const data = { C: [[0n, at(10, 101)], [1n, at(180, 102)]], A: [[0n, at(100, 1)], [1n, at(110, 2)]] } as Record<string, Array<[bigint, StreamRecord]>>;
+    const steps: Step[] = [['C', 0, 1], ['C', 1, 2], ['A', 0, 1], ['A', 1, 2]];
+    const straight = run(data, steps, 2, null);
+    expect(straight.late).toEqual(['A@0', 'A@1']);
+    expect(run(data, steps, 2, 3)).toEqual(straight);
+  });
+});
+
 describe('idle timeout per model', () => {
   it('reports a model with its own idle timeout early while the engine default would wait', () => {
     const quick: WindowModel = { ...model({ type: 'tumbling', sizeMs: MIN }), spec: { ...model({ type: 'tumbling', sizeMs: MIN }).spec, idleTimeoutMs: 1000 } };

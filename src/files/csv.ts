@@ -111,9 +111,9 @@ function addCell(builder: ColumnBuilder, row: number, cursor: CsvCursor, j: numb
     builder.missing(row);
     return;
   }
-  const infinity = INFINITY.exec(token);
-  if (infinity !== null) {
-    builder.number(row, infinity[1] === '-' ? Number.NEGATIVE_INFINITY : Number.POSITIVE_INFINITY, false);
+  const infinity = infinityOf(token);
+  if (infinity !== undefined) {
+    builder.number(row, infinity, false);
   } else if (BOOLEAN.test(token)) {
     builder.boolean(row, token.toLowerCase() === 'true', value, cursor.recordLine);
   } else {
@@ -128,10 +128,13 @@ function addCell(builder: ColumnBuilder, row: number, cursor: CsvCursor, j: numb
 export function csvNumber(cell: string, scanner: DecimalScanner): number | undefined {
   if (scanner.scan(cell, 0, cell.length)) return scanner.value;
   const token = cell.trim();
-  if (MISSING_TOKENS.has(token)) return Number.NaN;
-  const infinity = INFINITY.exec(token);
-  if (infinity !== null) return infinity[1] === '-' ? Number.NEGATIVE_INFINITY : Number.POSITIVE_INFINITY;
-  return undefined;
+  return MISSING_TOKENS.has(token) ? Number.NaN : infinityOf(token);
+}
+
+/** `inf`, `-Infinity`, ... (any case) as ±Infinity; undefined for any other token. */
+function infinityOf(token: string): number | undefined {
+  const m = INFINITY.exec(token);
+  return m === null ? undefined : m[1] === '-' ? Number.NEGATIVE_INFINITY : Number.POSITIVE_INFINITY;
 }
 
 function isMissing(value: string): boolean {

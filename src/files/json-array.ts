@@ -17,6 +17,11 @@ const CLOSE_BRACKET = 93;
 const OPEN_BRACE = 123;
 const CLOSE_BRACE = 125;
 
+/** Whether the bytes start with a UTF-8 byte order mark (JSON text may; it is skipped). */
+export function hasBom(bytes: Uint8Array): boolean {
+  return bytes.length >= 3 && bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf;
+}
+
 /** JSON's whitespace: space, tab, CR and LF. */
 export function isJsonSpace(c: number): boolean {
   return c === SPACE || c === TAB || c === CR || c === LF;

@@ -30,7 +30,7 @@
 import { DataType, RecordBatchReader, TimeUnit, type Int, type RecordBatch, type Struct, type Vector } from 'apache-arrow';
 import { quoteValue } from '../core/errors.js';
 import { checkIpcStream } from '../files/ipc-check.js';
-import { jsonArrayItems } from '../files/json-array.js';
+import { hasBom, jsonArrayItems } from '../files/json-array.js';
 import type { EpochMs } from '../core/store.js';
 import type { FeatureValue, LabelRecord, RecordKind, SourceMessage, StreamRecord } from '../core/stream.js';
 import { FieldTable, JsonRecordScanner, type TopFields } from './json-record.js';
@@ -857,10 +857,6 @@ function oneLine(s: string): string {
 }
 
 // ---- bytes ----
-
-function hasBom(buf: Buffer): boolean {
-  return buf.length >= 3 && buf[0] === 0xef && buf[1] === 0xbb && buf[2] === 0xbf;
-}
 
 function isSpace(c: number): boolean {
   return c === SPACE || c === TAB || c === CR;

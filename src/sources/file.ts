@@ -21,9 +21,10 @@
  *   sends numbers (inf/Infinity as the strings "Infinity"/"-Infinity", which the decoder reads as numbers), a
  *   column of true/false sends booleans, any other column sends every cell as written ("007", "1.50" and "TRUE"
  *   stay text when the column also holds "A1"); the missing tokens are null. Typed cell by cell instead, a
- *   categorical column would differ from its own reference ("007" replayed as 7, read as "7"). The price: a
- *   numerical feature whose column holds one text cell is text as a whole, as for the reference, so every row is
- *   refused (`wrong_type`), not only that one. Segment cells stay text as written (a lot "0042" is not the
+ *   categorical column would differ from its own reference ("007" replayed as 7, read as "7"). Where the handler
+ *   says how it judges a feature (`SourceHandler.featureKind`), that wins over the column's type: a numerical
+ *   feature's column with one text cell still sends its numbers as numbers (only that row is refused), and a
+ *   categorical feature's column of numbers sends its cells as written. Segment cells stay text as written (a lot "0042" is not the
  *   number 42); the timestamp cell is a number when it is a decimal literal, else text.
  *
  * A record that is itself a JSON array (an NDJSON line or array item `[...]`) is sent inside a one-item array:
@@ -47,7 +48,7 @@ import type { Column } from '../core/table.js';
 import { csvNumber, MISSING_TOKENS, parseCsv } from '../files/csv.js';
 import { DecimalScanner } from '../files/decimal.js';
 import { readFileBytes } from '../files/file-bytes.js';
-import { isJsonSpace, jsonArrayItems } from '../files/json-array.js';
+import { hasBom, isJsonSpace, jsonArrayItems } from '../files/json-array.js';
 import { checkIpcStream } from '../files/ipc-check.js';
 import type {
   Checkpoint,
@@ -498,10 +499,6 @@ function lineRanges(bytes: Buffer): number[] {
     start = next + 1;
   }
   return out;
-}
-
-function hasBom(bytes: Buffer): boolean {
-  return bytes.length >= 3 && bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf;
 }
 
 // ---- JSON ----

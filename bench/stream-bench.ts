@@ -30,10 +30,13 @@ import { median, positiveInt, fmtRate } from './common.js';
  * Measured, each in a fresh child process, `--repeats` times per format (the order of the sides reverses each repeat):
  *   - bare: a kafkajs consumer in its own group, `eachBatch` only counts messages, until it has seen them all;
  *   - decode: the same, also decoding every message and reading every feature value (JSON.parse; Arrow tableFromIPC);
+ *   - reader: the same, decoding every message with driftwatch's own decoder (`batchDecoder`, as the pipeline does:
+ *     every record checked against its model's schema and made a record), nothing else: the ceiling of driftwatch
+ *     itself, before windowing, evaluation, storage and publishing;
  *   - driftwatch: `startService` in Kafka mode (own group, count windows of `--window` records per model, drift
  *     events published to a topic of their own, dead letters too), until every window is reported.
- * Throughput: records / seconds from the first delivered batch (bare, decode: first `eachBatch`; driftwatch: first
- * 'records' pipeline event) to the last message counted (bare, decode) or the last window reported (driftwatch: its
+ * Throughput: records / seconds from the first delivered batch (bare, decode, reader: first `eachBatch`; driftwatch:
+ * first 'records' pipeline event) to the last message counted (bare, decode, reader) or the last window reported (driftwatch: its
  * report written and its drift event acknowledged). Latency: the pipeline's 'window' events' `latencyMs` (window
  * due -> report written and drift event published). Memory: peak RSS of the child (worker-thread sampler, and the
  * kernel's VmHWM), from before the client starts to the end of the measured interval.
@@ -45,7 +48,7 @@ import { median, positiveInt, fmtRate } from './common.js';
  * Options: --records (1000000), --models (4), --partitions (4), --window (10000), --arrow-batch (1000),
  * --reference-rows (50000), --sample-rows (rows stored with each window report, 1000 as in the service's defaults),
  * --max-bytes-per-partition (bytes per partition and fetch, both consumers; 1 MiB as in the service's defaults),
- * --repeats (3), --formats (json,arrow), --sides (bare,decode,driftwatch: e.g. only driftwatch
+ * --repeats (3), --formats (json,arrow), --sides (bare,decode,reader,driftwatch: e.g. only driftwatch
  * to profile it), --seed, --timeout (seconds per run, 300), --results (the JSON's path, bench/results/stream-latest.json);
  * for the driftwatch runs, --evaluation-workers and --results-wait (pipeline.evaluation_workers and .results_wait,
  * a duration or null; unset: the service's defaults).
@@ -76,7 +79,7 @@ const { values: opts } = parseArgs({
     'max-bytes-per-partition': { type: 'string', default: String(2 ** 20) },
     repeats: { type: 'string', default: '3' },
     formats: { type: 'string', default: 'json,arrow' },
-    sides: { type: 'string', default: 'bare,decode,driftwatch' },
+    sides: { type: 'string', default: 'bare,decode,reader,driftwatch' },
     seed: { type: 'string', default: '20240611' },
     timeout: { type: 'string', default: '300' },
     // Where the results JSON goes (default bench/results/stream-latest.json), e.g. elsewhere for a what-if run.
@@ -101,7 +104,8 @@ const { values: opts } = parseArgs({
 });
 
 type Format = 'json' | 'arrow';
-type Side = 'bare' | 'decode' | 'driftwatch';
+type Side = 'bare' | 'decode' | 'reader' | 'driftwatch';
+const SIDES: ReadonlyArray<Side> = ['bare', 'decode', 'reader', 'driftwatch'];
 
 interface Settings {
   readonly records: number;
@@ -125,7 +129,7 @@ interface RunResult {
   readonly format: Format;
   readonly messages: number;
   readonly records: number;
-  /** Bytes of message values counted (bare, decode); null where the process does not see them (driftwatch). */
+  /** Bytes of message values counted (bare, decode, reader); null where the process does not see them (driftwatch). */
   readonly messageBytes: number | null;
   /** First delivered batch -> last message counted / last window reported. */
   readonly seconds: number;
@@ -258,7 +262,7 @@ async function parent(): Promise<void> {
     // --- measured runs -----------------------------------------------------------------------------------------------
     for (let repeat = 1; repeat <= s.repeats; repeat++) {
       for (const format of s.formats) {
-        const order: Side[] = repeat % 2 === 1 ? ['bare', 'decode', 'driftwatch'] : ['driftwatch', 'decode', 'bare'];
+        const order: Side[] = repeat % 2 === 1 ? [...SIDES] : [...SIDES].reverse();
         for (const side of order.filter((x) => s.sides.includes(x))) {
           const cpuBefore = processCpuSeconds(b.pid);
           const r = await runChild<RunResult>(
@@ -353,13 +357,15 @@ async function parent(): Promise<void> {
         method: {
           repeats: s.repeats,
           throughput:
-            'records / seconds from the first delivered batch to the last message counted (bare, decode) or the last window reported (driftwatch); median over the repeats, range beside it',
+            'records / seconds from the first delivered batch to the last message counted (bare, decode, reader) or the last window reported (driftwatch); median over the repeats, range beside it',
           decode: 'the bare consumer that also decodes every message (JSON.parse; Arrow tableFromIPC) and reads every feature value, nothing else: what reading the records with JSON.parse or apache-arrow costs at the least',
+          reader:
+            "the bare consumer that also decodes every message with driftwatch's own decoder (batchDecoder: every record checked against its model's schema and made a record, as the pipeline does), nothing else: driftwatch's ceiling before windowing, evaluation, storage and publishing",
           latency:
             "pipeline 'window' events' latencyMs (window due -> drift results stored and drift event acknowledged; outlier, quality and sample rows and alerts follow); p50 and p99 per run (nearest rank), " +
             'the median of those over the repeats (latency_ms), and over every window of every repeat pooled (latency_ms_pooled)',
           memory: `peak RSS of the child from before its client starts (worker thread sampling process.memoryUsage.rss() every ${SAMPLE_INTERVAL_MS} ms; kernel VmHWM beside it), the largest over the repeats`,
-          processes: 'one fresh child process per measured run; the order of bare, decode and driftwatch reverses between repeats',
+          processes: 'one fresh child process per measured run; the order of bare, decode, reader and driftwatch reverses between repeats',
         },
         targets: { min_ratio_to_bare: 0.7, max_p99_latency_ms: 250 },
         paced: paced
@@ -382,9 +388,11 @@ async function parent(): Promise<void> {
           format: x.format,
           bare: x.bare ? caseJson(x.bare) : null,
           decode: x.decode ? caseJson(x.decode) : null,
+          reader: x.reader ? caseJson(x.reader) : null,
           driftwatch: x.driftwatch ? caseJson(x.driftwatch) : null,
           ratio: x.ratio,
           decode_ratio: x.decodeRatio,
+          reader_ratio: x.readerRatio,
           ratio_target_met: x.ratio === null ? null : x.ratio >= 0.7,
           p99_target_met: x.driftwatch ? x.driftwatch.latency.p99 < 250 : null,
         })),
@@ -444,8 +452,8 @@ function settingsFromOptions(): Settings {
   for (const f of formats) if (f !== 'json' && f !== 'arrow') throw new Error(`--formats: json and/or arrow, got "${f}"`);
   if (formats.length === 0) throw new Error('--formats: json and/or arrow');
   const sides = (opts.sides ?? '').split(',').map((f) => f.trim()).filter((f) => f !== '');
-  for (const f of sides) if (f !== 'bare' && f !== 'decode' && f !== 'driftwatch') throw new Error(`--sides: bare, decode and/or driftwatch, got "${f}"`);
-  if (sides.length === 0) throw new Error('--sides: bare, decode and/or driftwatch');
+  for (const f of sides) if (!(SIDES as readonly string[]).includes(f)) throw new Error(`--sides: ${SIDES.join(', ')} (any of them), got "${f}"`);
+  if (sides.length === 0) throw new Error(`--sides: ${SIDES.join(', ')} (any of them)`);
   const s: Settings = {
     records: positiveInt('records', opts.records),
     models: positiveInt('models', opts.models),
@@ -702,8 +710,9 @@ async function child(phase: string): Promise<void> {
   try {
     let value: unknown;
     if (phase === 'references') value = await referencesPhase(required('dir', opts.dir));
-    else if (phase === 'bare') value = await barePhase(false);
-    else if (phase === 'decode') value = await barePhase(true);
+    else if (phase === 'bare') value = await barePhase('bare');
+    else if (phase === 'decode') value = await barePhase('decode');
+    else if (phase === 'reader') value = await barePhase('reader');
     else if (phase === 'driftwatch') value = await driftwatchPhase();
     else throw new Error(`unknown phase ${phase}`);
     writeFileSync(required('out', opts.out), JSON.stringify({ value, maxRssMb: process.resourceUsage().maxRSS / 1024 }));
@@ -780,12 +789,13 @@ async function beginMeasurement(): Promise<Measurement> {
  * The ceiling: a kafkajs consumer in its own group whose eachBatch only counts messages. With `decode`, the rate of
  * a consumer that only reads the records with these libraries: each message's value is also decoded and every
  * feature value read (JSON: `JSON.parse` of the text; Arrow: apache-arrow's `tableFromIPC` and each column's
- * values), nothing else.
+ * values), nothing else. With `reader`, the same with driftwatch's own decoder in place of those libraries.
  */
-async function barePhase(decode: boolean): Promise<RunResult> {
+async function barePhase(side: 'bare' | 'decode' | 'reader'): Promise<RunResult> {
   const s = settingsFromOptions();
   const format = formatOption();
-  const read = decode ? await valueReader(format) : null;
+  const topic = required('topic', opts.topic);
+  const read = side === 'decode' ? await valueReader(format) : side === 'reader' ? await driftwatchReader(format, topic) : null;
   let checksum = 0;
   const expected = format === 'json' ? s.records : s.records / s.arrowBatch;
   const load0 = loadavg()[0] ?? Number.NaN;
@@ -817,7 +827,7 @@ async function barePhase(decode: boolean): Promise<RunResult> {
       }
       count += batch.messages.length;
       for (const msg of batch.messages) bytes += msg.value?.length ?? 0;
-      if (read) for (const msg of batch.messages) checksum += read(msg.value!);
+      if (read) for (const msg of batch.messages) checksum += read(msg.value!, batch.partition, msg.offset);
       if (count >= expected && cpuDone === null) {
         doneAt = performance.now();
         cpuDone = process.cpuUsage(cpuAtFirst ?? undefined);
@@ -831,12 +841,12 @@ async function barePhase(decode: boolean): Promise<RunResult> {
   await consumer.disconnect();
   await m.sampler.stop();
   if (count !== expected) throw new Error(`bare consumer: ${count} messages, expected ${expected}`);
-  if (read && !Number.isFinite(checksum)) throw new Error(`decoding consumer: the values read sum to ${checksum}`);
+  if (read && !Number.isFinite(checksum)) throw new Error(`${side} consumer: the values read sum to ${checksum}`);
   const seconds = (doneAt - firstAt!) / 1000;
   const records = format === 'json' ? count : count * s.arrowBatch;
   const cpu = cpuDone as NodeJS.CpuUsage | null;
   return {
-    side: decode ? 'decode' : 'bare',
+    side,
     format,
     messages: count,
     records,
@@ -864,7 +874,7 @@ async function barePhase(decode: boolean): Promise<RunResult> {
 }
 
 /** Decodes a message's value and reads every feature value; returns their sum (so that nothing is optimised away). */
-async function valueReader(format: Format): Promise<(value: Buffer) => number> {
+async function valueReader(format: Format): Promise<(value: Buffer, partition: number, offset: string) => number> {
   const { FEATURE_NAMES } = await import('./stream-data.js');
   if (format === 'json') {
     return (value) => {
@@ -882,6 +892,34 @@ async function valueReader(format: Format): Promise<(value: Buffer) => number> {
       const values = table.getChild(name)!.toArray() as Float64Array;
       for (let i = 0; i < values.length; i++) sum += values[i]!;
     }
+    return sum;
+  };
+}
+
+/**
+ * Decodes a message with driftwatch's decoder, as the pipeline does (one `batchDecoder` per delivered batch there;
+ * here one for the run, which only saves making it), with the service's default limits and each model's schema (20
+ * numerical features, event time); returns the sum of the records' feature values. Throws on any dead letter: the
+ * bench's records are all good, and a refused one would make this consumer's work smaller than the pipeline's.
+ */
+async function driftwatchReader(format: Format, topic: string): Promise<(value: Buffer, partition: number, offset: string) => number> {
+  const { batchDecoder } = await import('../src/pipeline/decode.js');
+  const { parseConfig } = await import('../src/config/index.js');
+  const { METHOD_NAMES } = await import('../src/drift/methods.js');
+  const { FEATURE_NAMES, modelNames } = await import('./stream-data.js');
+  const s = settingsFromOptions();
+  // The service's limits as its configuration gives them by default.
+  const { ingest } = parseConfig(JSON.stringify({ version: 1 }), 'stream-bench reader config', {}, METHOD_NAMES, process.cwd());
+  const features: ReadonlyMap<string, 'numerical'> = new Map(FEATURE_NAMES.map((n) => [n, 'numerical' as const]));
+  const schemas = new Map(modelNames(s.models).map((model) => [model, { model, kind: 'telemetry' as const, segmentBy: [], features, time: 'event' as const }]));
+  const decoder = batchDecoder((model) => schemas.get(model), { maxRecordBytes: ingest.maxRecordBytes, maxFutureMs: ingest.maxFutureMs, maxPastMs: ingest.maxPastMs }, Date.now());
+  const payload = format === 'json' ? ('json' as const) : ('arrow' as const);
+  return (value, partition, offset) => {
+    const decoded = decoder.decode({ partition: `${topic}/${partition}`, offset: BigInt(offset), value, format: payload, receivedAt: Date.now(), origin: `kafka:${topic}/${partition}@${offset}` });
+    const dead = decoded.dead[0];
+    if (dead !== undefined) throw new Error(`reader consumer: a record was refused (${dead.reasonCode}: ${dead.reason})`);
+    let sum = 0;
+    for (const record of decoded.records) for (const name of FEATURE_NAMES) sum += record.features[name] as number;
     return sum;
   };
 }
@@ -1213,10 +1251,13 @@ interface FormatSummary {
   readonly format: Format;
   readonly bare: CaseSummary | null;
   readonly decode: CaseSummary | null;
+  readonly reader: CaseSummary | null;
   readonly driftwatch: CaseSummary | null;
   readonly ratio: number | null;
   /** The decoding consumer's rate against the bare one's. */
   readonly decodeRatio: number | null;
+  /** The consumer with driftwatch's decoder, against the bare one. */
+  readonly readerRatio: number | null;
 }
 
 /** `bytesPerRecord`: message value bytes per record as produced (for MB/s). */
@@ -1264,9 +1305,10 @@ function summarize(format: Format, runs: ReadonlyArray<RunRecord>, bytesPerRecor
   };
   const bare = one('bare');
   const decode = one('decode');
+  const reader = one('reader');
   const driftwatch = one('driftwatch');
   const toBare = (c: CaseSummary | null): number | null => (bare && c ? c.recordsPerSecond.median / bare.recordsPerSecond.median : null);
-  return { format, bare, decode, driftwatch, ratio: toBare(driftwatch), decodeRatio: toBare(decode) };
+  return { format, bare, decode, reader, driftwatch, ratio: toBare(driftwatch), decodeRatio: toBare(decode), readerRatio: toBare(reader) };
 }
 
 function latencyStats(xs: ReadonlyArray<number>): { p50: number; p99: number; max: number; windows: number } {
@@ -1333,13 +1375,19 @@ function printSummary(summary: ReadonlyArray<FormatSummary>, s: Settings): void 
     ['format', 'consumer', 'records/s', 'MB/s', 'vs bare', 'latency p50 / p99 / max ms', 'peak RSS MB', 'RSS ready MB', 'CPU s', 'main thread µs/record', 'broker CPU s', 'start-up s'],
   ];
   for (const f of summary) {
-    for (const side of ['bare', 'decode', 'driftwatch'] as const) {
+    for (const side of SIDES) {
       const c = f[side];
       if (!c) continue;
-      const ratio = side === 'bare' ? 1 : side === 'decode' ? f.decodeRatio : f.ratio;
+      const ratio = side === 'bare' ? 1 : side === 'decode' ? f.decodeRatio : side === 'reader' ? f.readerRatio : f.ratio;
       rows.push([
         f.format === 'json' ? 'JSON (1 record/message)' : `Arrow IPC (${s.arrowBatch} records/message)`,
-        side === 'bare' ? 'bare kafkajs (count only)' : side === 'decode' ? `kafkajs + ${f.format === 'json' ? 'JSON.parse' : 'tableFromIPC'} only` : 'driftwatch (startService)',
+        side === 'bare'
+          ? 'bare kafkajs (count only)'
+          : side === 'decode'
+            ? `kafkajs + ${f.format === 'json' ? 'JSON.parse' : 'tableFromIPC'} only`
+            : side === 'reader'
+              ? "kafkajs + driftwatch's decoder only"
+              : 'driftwatch (startService)',
         `${fmtRate(c.recordsPerSecond.median)} [${fmtRate(c.recordsPerSecond.min)}-${fmtRate(c.recordsPerSecond.max)}]`,
         c.mbPerSecond.toFixed(1),
         ratio === null ? '-' : side === 'bare' ? '1' : ratio.toFixed(2),
@@ -1370,7 +1418,8 @@ function printSummary(summary: ReadonlyArray<FormatSummary>, s: Settings): void 
     console.log(
       `${f.format}: throughput ${f.ratio.toFixed(2)} of the bare consumer (target >= 0.7: ${ratioMet ? 'met' : 'NOT met'}); ` +
         `p99 latency ${f.driftwatch.latency.p99} ms (target < 250 ms: ${p99Met ? 'met' : 'NOT met'})` +
-        (f.decodeRatio !== null ? `; a consumer that only decodes the records reaches ${f.decodeRatio.toFixed(2)} of it` : ''),
+        (f.decodeRatio !== null ? `; a consumer that only decodes the records reaches ${f.decodeRatio.toFixed(2)} of it` : '') +
+        (f.readerRatio !== null ? `, one that only decodes them with driftwatch's decoder ${f.readerRatio.toFixed(2)}` : ''),
     );
   }
 }

@@ -144,6 +144,30 @@ describe('event-time windows', () => {
     expect(byStart.get(T0 + MIN)).toEqual([2]);
   });
 
+  it('puts a hopping record in its windows still open, and calls it late only when none is', () => {
+    const wm = model({ type: 'hopping', sizeMs: 2 * MIN, slideMs: MIN });
+    const s = createWindowState({ idleTimeoutMs: 0 });
+    const first = feed(s, wm, 'p', [
+      [0n, rec(T0 + 10, 1)],
+      [1n, rec(T0 + 2 * MIN + 5, 2)],
+    ]);
+    expect(first.due.map((x) => [x.key.start, values(x)])).toEqual([
+      [T0 - MIN, [1]],
+      [T0, [1]],
+    ]);
+    // Its windows: [T0, T0 + 2 MIN), final, and [T0 + MIN, T0 + 3 MIN), open.
+    const partly = feed(s, wm, 'p', [[2n, rec(T0 + MIN + 10, 3)]]);
+    expect(partly.late).toEqual([]);
+    expect(partly.due).toEqual([]);
+    // Both of its windows are final.
+    const late = feed(s, wm, 'p', [[3n, rec(T0 + 20, 4)]]);
+    expect(late.late.map((l) => l.offset)).toEqual([3n]);
+    const byStart = new Map(flushAll(s).map((x) => [x.key.start, values(x)]));
+    expect(byStart.get(T0 + MIN)).toEqual([2, 3]);
+    expect(byStart.get(T0 + 2 * MIN)).toEqual([2]);
+    expect(byStart.has(T0)).toBe(false);
+  });
+
   it('reports open windows early when every partition has been idle, and a later record updates them', () => {
     const wm = model({ type: 'tumbling', sizeMs: MIN }, 0, 10 * MIN);
     const s = createWindowState({ idleTimeoutMs: 5000 });

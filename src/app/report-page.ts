@@ -39,7 +39,9 @@ export function reportPath(key: WindowKey): string {
     .sort()
     .map((k) => `${encodeURIComponent(k)}=${encodeURIComponent(key.segment[k]!)}`)
     .join('&');
-  return `/v1/reports/${encodeURIComponent(key.model)}/${key.start}-${key.end}${seg ? `?${seg}` : ''}`;
+  // A count window's id follows its bounds (`<start>-<end>.<id>`): two count windows may share their bounds.
+  const span = `${key.start}-${key.end}${key.countId !== undefined ? `.${key.countId}` : ''}`;
+  return `/v1/reports/${encodeURIComponent(key.model)}/${span}${seg ? `?${seg}` : ''}`;
 }
 
 export function registerReportRoutes(
@@ -63,19 +65,21 @@ export function registerReportRoutes(
   app.get('/v1/reports/:model/:span', async (req, reply) => {
     const { model, span } = req.params as { model: string; span: string };
     const query = (req.query ?? {}) as Record<string, unknown>;
-    const m = /^(\d{1,16})-(\d{1,16})$/.exec(span);
-    if (!m) return reply.code(400).send({ error: 'expected /v1/reports/<model>/<start ms>-<end ms>' });
+    const m = /^(\d{1,16})-(\d{1,16})(?:\.([0-9a-f]{16}))?$/.exec(span);
+    if (!m) return reply.code(400).send({ error: 'expected /v1/reports/<model>/<start ms>-<end ms>, and .<count window id> for a count window' });
     const segment = segmentOf(query);
-    const key: WindowKey = { model, segment, start: Number(m[1]), end: Number(m[2]) };
+    const key: WindowKey = m[3] !== undefined ? { model, segment, start: Number(m[1]), end: Number(m[2]), countId: m[3] } : { model, segment, start: Number(m[1]), end: Number(m[2]) };
     const recent = await store.listWindows({ model, from: key.start - LOOKBACK_MS, to: key.start + 1 });
-    const summary = recent.find((w) => w.key.start === key.start && w.key.end === key.end && sameSegment(w.key.segment, segment));
+    const summary = recent.find(
+      (w) => w.key.start === key.start && w.key.end === key.end && w.key.countId === key.countId && sameSegment(w.key.segment, segment),
+    );
     if (!summary) return reply.code(404).send({ error: `no report for ${model} in that window` });
     const [features, outliers, quality] = await Promise.all([store.windowFeatures(key), store.windowOutliers(key), store.windowQuality(key)]);
     const details = detailsState(summary, outliers);
     if (wantsJson(query, req.headers.accept)) return { summary, details, features, outliers, quality };
 
     const history = await historyOf(store, recent.filter((w) => sameSegment(w.key.segment, segment)).slice(-HISTORY_WINDOWS));
-    const sample = await store.windowSamples({ model, from: key.start, to: key.start + 1, excludeDrifted: false, segment });
+    const sample = await store.windowSamples({ model, from: key.start, to: key.start + 1, excludeDrifted: false, segment, countId: key.countId ?? '' });
     const loaded = o.references.get(model);
     const reference =
       loaded && loaded.snapshot.id === summary.referenceId

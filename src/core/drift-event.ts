@@ -11,7 +11,15 @@ export interface DriftEvent {
   readonly model: string;
   readonly model_version: string | null;
   readonly segment: Readonly<Record<string, string>>;
-  readonly window: { readonly start: string; readonly end: string; readonly count: number; readonly version: number; readonly cause: string };
+  readonly window: {
+    readonly start: string;
+    readonly end: string;
+    readonly count: number;
+    readonly version: number;
+    readonly cause: string;
+    /** Count windows: which one (WindowKey.countId), since two may share their bounds. */
+    readonly count_id?: string;
+  };
   readonly reference_id: string;
   readonly dataset: { readonly tested: number; readonly drifted: number; readonly share: number; readonly drift_share: number; readonly drifted_flag: boolean };
   readonly features: ReadonlyArray<{

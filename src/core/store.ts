@@ -77,13 +77,21 @@ export interface ActivationEvent {
   readonly reason: string;
 }
 
-/** Window identity: a model, an optional segment (e.g. `{ lot_id: "L-1042" }`) and the window's bounds. */
+/**
+ * Window identity: a model, an optional segment (e.g. `{ lot_id: "L-1042" }`), the window's bounds and, for a count
+ * window, its count id.
+ */
 export interface WindowKey {
   readonly model: string;
   /** Segment values; `{}` when the model is not segmented. */
   readonly segment: Readonly<Record<string, string>>;
   readonly start: EpochMs;
   readonly end: EpochMs;
+  /**
+   * Count windows only: which one (see `countWindowId`). Their bounds are their rows' event times, which two count
+   * windows of a route can share (a burst within one timestamp, times that repeat); time windows have none.
+   */
+  readonly countId?: string;
 }
 
 export interface WindowFeatureResult {
@@ -219,6 +227,8 @@ export interface SampleQuery {
   readonly excludeDrifted: boolean;
   /** Only this segment's windows (all segments when omitted). */
   readonly segment?: Readonly<Record<string, string>>;
+  /** Only the count window of this id (see WindowKey.countId); '' for time windows only; all when omitted. */
+  readonly countId?: string;
 }
 
 export interface Store {

@@ -193,9 +193,10 @@ function segmentPairs(key: WindowKey): Array<[string, string]> {
 
 export type { DriftEvent };
 
-/** Drift event id: model, segment, window bounds, reference and report version. */
+/** Drift event id: model, segment, window bounds (and a count window's id), reference and report version. */
 export function driftEventId(key: WindowKey, referenceId: string, version: number): string {
-  return `de-${hash16([key.model, segmentPairs(key), key.start, key.end, referenceId, version])}`;
+  const window = key.countId === undefined ? [key.start, key.end] : [key.start, key.end, key.countId];
+  return `de-${hash16([key.model, segmentPairs(key), ...window, referenceId, version])}`;
 }
 
 /** null when there is nothing to say (no active reference: nothing was compared). */
@@ -208,7 +209,14 @@ export function driftEvent(e: WindowEvaluation, record: WindowRecord): DriftEven
     model: key.model,
     model_version: e.reference.snapshot.modelVersion || null,
     segment: key.segment,
-    window: { start: new Date(key.start).toISOString(), end: new Date(key.end).toISOString(), count: record.rowCount, version: record.version, cause: e.due.cause },
+    window: {
+      start: new Date(key.start).toISOString(),
+      end: new Date(key.end).toISOString(),
+      count: record.rowCount,
+      version: record.version,
+      cause: e.due.cause,
+      ...(key.countId !== undefined ? { count_id: key.countId } : {}),
+    },
     reference_id: record.referenceId,
     dataset: {
       tested: e.dataset.columns_tested,

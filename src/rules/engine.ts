@@ -596,7 +596,7 @@ export function evaluateEvent(state: EngineState, rules: RuleSet, event: DriftEv
         if (!def) continue;
         if (batch.status === 'resolved' && TRIGGER_KINDS.has(def.kind)) continue;
         notifications.push({
-          id: notificationId(rule.name, event.model, event.segment, start, end, batch.status, name),
+          id: notificationId(rule.name, event.model, event.segment, start, end, batch.status, name, event.window.count_id),
           action: name,
           kind: def.kind,
           rule: rule.name,

@@ -48,7 +48,8 @@ export function cooldownKeyOf(rule: string, model: string): string {
 
 /**
  * Notification id: `n-` + 24 hex of SHA-256 over the JSON of [rule, model, sorted segment pairs, window start,
- * window end, status, action]. The same window's firing for the same action always gets the same id (webhook id,
+ * window end, status, action], and a count window's id after them when it has one (two count windows may share
+ * their bounds). The same window's firing for the same action always gets the same id (webhook id,
  * Airflow `dag_run_id`, outbox row id).
  */
 export function notificationId(
@@ -59,7 +60,9 @@ export function notificationId(
   windowEnd: number,
   status: 'firing' | 'resolved',
   action: string,
+  countId?: string,
 ): string {
-  const body = JSON.stringify([rule, model, sortedPairs(segment), windowStart, windowEnd, status, action]);
+  const parts = [rule, model, sortedPairs(segment), windowStart, windowEnd, status, action];
+  const body = JSON.stringify(countId === undefined ? parts : [...parts, countId]);
   return `n-${sha256Hex(body).slice(0, 24)}`;
 }

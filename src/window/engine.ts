@@ -631,7 +631,21 @@ function addToCountWindow(
   return report(state, w, 'count', true);
 }
 
-/** The report of a window as it stands. Count windows get their bounds from their rows' event times. */
+/**
+ * A count window's id: 16 hex of SHA-256 over its first offset in each partition it read (partitions in code-point
+ * order). A record is in one count window only, so two count windows never share it, whatever their bounds; and it
+ * depends only on which records the window holds, so the window rebuilt after a restart gets it again (and a file
+ * replayed again, whose offsets are its lines, replaces its earlier reports).
+ */
+export function countWindowId(firstOffsets: ReadonlyMap<PartitionId, bigint>): string {
+  const parts = [...firstOffsets].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([p, o]) => [p, o.toString()]);
+  return createHash('sha256').update(JSON.stringify(parts)).digest('hex').slice(0, 16);
+}
+
+/**
+ * The report of a window as it stands. Count windows get their bounds from their rows' event times, and an id
+ * (see countWindowId), since two of them may share those bounds.
+ */
 function report(state: WindowState, w: OpenWindow, cause: DueWindow['cause'], final: boolean): DueWindow {
   let { start, end } = w;
   if (w.count) {
@@ -639,7 +653,9 @@ function report(state: WindowState, w: OpenWindow, cause: DueWindow['cause'], fi
     start = r.min;
     end = r.max + 1;
   }
-  const key: WindowKey = { model: w.model, segment: w.segment, start, end };
+  const key: WindowKey = w.count
+    ? { model: w.model, segment: w.segment, start, end, countId: countWindowId(w.firstOffsets) }
+    : { model: w.model, segment: w.segment, start, end };
   w.reported = version(w);
   w.closed = true;
   return {

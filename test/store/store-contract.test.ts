@@ -644,6 +644,54 @@ describe('window history', () => {
     expect(samples.table.rowCount).toBe(4);
   });
 
+  it('keeps count windows that share their bounds apart by their count id, in every table', async () => {
+    const store = await h.open(h.config());
+    const key = (countId: string) => windowKey(BASE, { end: BASE + 1, countId });
+    const a = windowRecord(key('00000000000000aa'), { driftShare: 0.25, sample: table([numbers('x', [1, 2])]) });
+    const b = windowRecord(key('00000000000000bb'), {
+      driftShare: 0.75,
+      features: a.features.map((f) => ({ ...f, score: 0.5 })),
+      outliers: [],
+      quality: [],
+      sample: table([numbers('x', [7])]),
+    });
+    await store.putWindows([a, b]);
+    const listed = await store.listWindows({ model: a.key.model, from: BASE, to: BASE + DAY });
+    expect(listed.map((w) => [w.key, w.driftShare])).toEqual([
+      [a.key, 0.25],
+      [b.key, 0.75],
+    ]);
+    const byName = (x: { feature: string }, y: { feature: string }) => (x.feature < y.feature ? -1 : 1);
+    expect([...(await store.windowFeatures(a.key))].sort(byName)).toEqual([...a.features].sort(byName));
+    expect([...(await store.windowFeatures(b.key))].sort(byName)).toEqual([...b.features].sort(byName));
+    expect(await store.windowOutliers(a.key)).toEqual(a.outliers);
+    expect(await store.windowOutliers(b.key)).toEqual([]);
+    expect(await store.windowQuality(b.key)).toEqual([]);
+    const range = { model: a.key.model, from: BASE, to: BASE + DAY, excludeDrifted: false };
+    expect((await store.windowSamples(range)).windows).toBe(2);
+    expectSameRows((await store.windowSamples({ ...range, countId: b.key.countId! })).table, b.sample!);
+    // A time window with the same bounds is a third one.
+    expect(await store.windowFeatures(windowKey(BASE, { end: BASE + 1 }))).toEqual([]);
+  });
+
+  it('reads windows stored before count ids as time windows, after the migration adds them', async () => {
+    const config = h.config();
+    const old = await h.open(config, { migrateTo: 4 });
+    const key = windowKey(BASE);
+    await old.client.insert({
+      table: `${old.database}.windows`,
+      values: [{ model: key.model, segment: '{}', window_start: dateTime64(key.start), window_end: dateTime64(key.end), reference_id: 'ref-1', row_count: 5, tested_features: 2, drifted_features: 0, drift_share: 0, dataset_drifted: 0, computed_at: dateTime64(key.end), version: 5 }],
+      format: 'JSONEachRow',
+    });
+    await old.close();
+    const store = await h.open(config);
+    const listed = await store.listWindows({ model: key.model, from: BASE, to: BASE + DAY });
+    expect(listed.map((w) => [w.key, w.version])).toEqual([[key, 5]]);
+    // The same window written again now replaces it.
+    await store.putWindows([windowRecord(key, { version: 6 })]);
+    expect((await store.listWindows({ model: key.model, from: BASE, to: BASE + DAY })).map((w) => [w.key, w.version])).toEqual([[key, 6]]);
+  });
+
   it('putWindowResults then putWindowDetails store what putWindows stores: the window is listed with its drift results before its details', async () => {
     const store = await h.open(h.config());
     const a = windowKey(BASE);
@@ -694,8 +742,8 @@ describe('window history', () => {
       await store.putReference(snapshot(`ref-${i}`), sampleOf(i), '{"profile":1}');
       await store.putWindows([sampled(i)]);
     };
-    // Left at the window history's schema, as a build before raw floats left it: the halves.
-    const old = await h.open(config, { migrateTo: 2 });
+    // Migrated but without the raw floats' probe, as a build before raw floats left it: the halves.
+    const old = await h.open(config, { migrateTo: SCHEMA_VERSION });
     expect(old.floatEncoding).toBe('halves');
     expect((await tableSql(old)).some((t) => t.create_table_query.includes('`raw`'))).toBe(false);
     await putBoth(old, 0);

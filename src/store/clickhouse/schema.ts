@@ -37,6 +37,15 @@ const SAMPLE_COLUMNS = `
   numbers Array(Float64) DEFAULT ${FLOAT_ARRAY_FROM_HALVES},
   categories Array(Nullable(String))`;
 
+/** The window tables and the rest of their sorting keys (after the window key), which migration 5 extends. */
+const COUNT_ID_TABLES: ReadonlyArray<readonly [string, string]> = [
+  ['windows', ''],
+  ['window_features', ', feature, method'],
+  ['window_outliers', ', method'],
+  ['window_quality', ', check, column'],
+  ['window_samples', ', column_index, chunk'],
+];
+
 /** The key every window table starts with: model, segment and the window's bounds. */
 const WINDOW_KEY_COLUMNS = `model String,
         segment String,
@@ -225,6 +234,18 @@ export const MIGRATIONS: ReadonlyArray<Migration> = [
       ) ENGINE = ReplacingMergeTree(revision)
       ORDER BY (id)`,
     ],
+  },
+  {
+    version: 5,
+    name: 'count window ids',
+    // Two count windows of a route may share their bounds (their rows' event times); their id (WindowKey.countId,
+    // '' for time windows) keeps them apart. A column added in the same ALTER may extend the sorting key; ClickHouse
+    // refuses a DEFAULT expression on it, and a String column's default is '' anyway.
+    statements: COUNT_ID_TABLES.map(
+      ([table, order]) =>
+        `ALTER TABLE {db}.${table} ADD COLUMN IF NOT EXISTS window_id String AFTER window_end, ` +
+        `MODIFY ORDER BY (model, segment, window_start, window_end${order}, window_id)`,
+    ),
   },
 ];
 

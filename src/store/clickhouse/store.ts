@@ -91,6 +91,7 @@ function windowKeyFields(key: WindowKey): Record<string, unknown> {
     segment: segmentKey(key.segment),
     window_start: dateTime64(key.start),
     window_end: dateTime64(key.end),
+    window_id: key.countId ?? '',
   };
 }
 
@@ -136,7 +137,8 @@ export function segmentKey(segment: Readonly<Record<string, string>>): string {
 }
 
 const WINDOW_KEY_WHERE = `model = {model:String} AND segment = {segment:String}
-  AND window_start = fromUnixTimestamp64Milli({start:Int64}, 'UTC') AND window_end = fromUnixTimestamp64Milli({end:Int64}, 'UTC')`;
+  AND window_start = fromUnixTimestamp64Milli({start:Int64}, 'UTC') AND window_end = fromUnixTimestamp64Milli({end:Int64}, 'UTC')
+  AND window_id = {window_id:String}`;
 
 /**
  * The window's current version: the one its summary row reports. Details are read at that version only, so
@@ -146,7 +148,7 @@ const WINDOW_KEY_WHERE = `model = {model:String} AND segment = {segment:String}
 const WINDOW_VERSION = `(SELECT max(version) FROM {db}.windows WHERE ${WINDOW_KEY_WHERE})`;
 
 function windowKeyParams(key: WindowKey): Record<string, unknown> {
-  return { model: key.model, segment: segmentKey(key.segment), start: Math.round(key.start), end: Math.round(key.end) };
+  return { model: key.model, segment: segmentKey(key.segment), start: Math.round(key.start), end: Math.round(key.end), window_id: key.countId ?? '' };
 }
 
 /** A finite number, or null (JSON cannot carry NaN or ±inf, and the report treats them as "no value"). */
@@ -528,7 +530,7 @@ export class ClickHouseStore implements Store {
     await this.insertBodies(
       what,
       'window_samples',
-      chunkColumns(['model', 'segment', 'window_start', 'window_end', 'version'], floats),
+      chunkColumns(['model', 'segment', 'window_start', 'window_end', 'window_id', 'version'], floats),
       mergeBodies(
         (function* () {
           for (const r of records) yield* sampleBodies({ ...windowKeyFields(r.key), version: r.version }, r.sample!, floats);
@@ -544,6 +546,7 @@ export class ClickHouseStore implements Store {
       segment: string;
       start_ms: string;
       end_ms: string;
+      window_id: string;
       reference_id: string;
       row_count: string;
       tested_features: number;
@@ -556,17 +559,23 @@ export class ClickHouseStore implements Store {
       'reading windows',
       // The epoch-ms aliases must not reuse the column names: an alias shadows its column in WHERE, and
       // `window_start < fromUnixTimestamp64Milli(...)` would then compare an Int64 with a DateTime64.
-      `SELECT model, segment, toUnixTimestamp64Milli(window_start) AS start_ms, toUnixTimestamp64Milli(window_end) AS end_ms,
+      `SELECT model, segment, toUnixTimestamp64Milli(window_start) AS start_ms, toUnixTimestamp64Milli(window_end) AS end_ms, window_id,
          reference_id, row_count, tested_features, drifted_features, drift_share, dataset_drifted,
          toUnixTimestamp64Milli(computed_at) AS computed_ms, version
        FROM {db}.windows FINAL
        WHERE model = {model:String} AND window_start >= fromUnixTimestamp64Milli({from:Int64}, 'UTC')
          AND window_start < fromUnixTimestamp64Milli({to:Int64}, 'UTC')
-       ORDER BY window_start, window_end, segment`,
+       ORDER BY window_start, window_end, segment, window_id`,
       { model: query.model, from: Math.round(query.from), to: Math.round(query.to) },
     );
     return rows.map((r) => ({
-      key: { model: r.model, segment: JSON.parse(r.segment) as Record<string, string>, start: Number(r.start_ms), end: Number(r.end_ms) },
+      key: {
+        model: r.model,
+        segment: JSON.parse(r.segment) as Record<string, string>,
+        start: Number(r.start_ms),
+        end: Number(r.end_ms),
+        ...(r.window_id !== '' ? { countId: r.window_id } : {}),
+      },
       referenceId: r.reference_id,
       rowCount: Number(r.row_count),
       testedFeatures: Number(r.tested_features),
@@ -660,31 +669,34 @@ export class ClickHouseStore implements Store {
 
   async windowSamples(query: SampleQuery): Promise<{ table: Table; windows: number }> {
     const drifted = query.excludeDrifted
-      ? `AND (segment, window_start, window_end) NOT IN (
-           SELECT segment, window_start, window_end FROM {db}.windows FINAL
+      ? `AND (segment, window_start, window_end, window_id) NOT IN (
+           SELECT segment, window_start, window_end, window_id FROM {db}.windows FINAL
            WHERE model = {model:String} AND dataset_drifted = 1)`
       : '';
     // Only the newest version of each window's sample: a late update replaces the whole sample.
     const arrow = await withRetry('reading stored window samples', this.retry, () =>
       selectArrow(
         this.client,
-        this.sql(`SELECT segment, window_start, window_end, column_index, column, toString(kind) AS kind, integer, dtype, chunk, numbers, categories
+        this.sql(`SELECT segment, window_start, window_end, window_id, column_index, column, toString(kind) AS kind, integer, dtype, chunk, numbers, categories
           FROM {db}.window_samples FINAL
           WHERE model = {model:String}
             AND window_start >= fromUnixTimestamp64Milli({from:Int64}, 'UTC')
             AND window_start < fromUnixTimestamp64Milli({to:Int64}, 'UTC')
             AND ({any_segment:UInt8} = 1 OR segment = {segment:String})
-            AND (segment, window_start, window_end, version) IN (
-              SELECT segment, window_start, window_end, max(version) FROM {db}.window_samples
-              WHERE model = {model:String} GROUP BY segment, window_start, window_end)
+            AND ({any_window_id:UInt8} = 1 OR window_id = {window_id:String})
+            AND (segment, window_start, window_end, window_id, version) IN (
+              SELECT segment, window_start, window_end, window_id, max(version) FROM {db}.window_samples
+              WHERE model = {model:String} GROUP BY segment, window_start, window_end, window_id)
             ${drifted}
-          ORDER BY window_start, window_end, segment, column_index, chunk`),
+          ORDER BY window_start, window_end, segment, window_id, column_index, chunk`),
         {
           model: query.model,
           from: Math.round(query.from),
           to: Math.round(query.to),
           any_segment: query.segment === undefined ? 1 : 0,
           segment: query.segment === undefined ? '' : segmentKey(query.segment),
+          any_window_id: query.countId === undefined ? 1 : 0,
+          window_id: query.countId ?? '',
         },
       ),
     );
@@ -693,9 +705,10 @@ export class ClickHouseStore implements Store {
     const starts = arrow.getChild('window_start')!;
     const ends = arrow.getChild('window_end')!;
     const segments = arrow.getChild('segment')!;
+    const ids = arrow.getChild('window_id')!;
     const groups: Array<{ from: number; to: number }> = [];
     let begin = 0;
-    const keyAt = (i: number) => `${String(starts.get(i))}|${String(ends.get(i))}|${String(segments.get(i))}`;
+    const keyAt = (i: number) => `${String(starts.get(i))}|${String(ends.get(i))}|${String(segments.get(i))}|${String(ids.get(i))}`;
     for (let i = 1; i <= arrow.numRows; i++) {
       if (i === arrow.numRows || keyAt(i) !== keyAt(begin)) {
         groups.push({ from: begin, to: i });

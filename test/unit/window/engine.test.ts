@@ -198,6 +198,28 @@ describe('count windows', () => {
     expect(checkpoints(s)[0]!.offset).toBe(3n);
     expect(flushAll(s).map(values)).toEqual([[4]]);
   });
+
+  it('gives count windows that share their bounds different ids, and a rebuilt window its id again', () => {
+    const wm = model({ type: 'count', count: 3 });
+    const burst = (from: bigint): Array<[bigint, StreamRecord]> => [0, 1, 2].map((i) => [from + BigInt(i), rec(T0 + i, i)]);
+    const s = createWindowState({ idleTimeoutMs: 0 });
+    const d = [...feed(s, wm, 'p', burst(0n)).due, ...feed(s, wm, 'p', burst(3n)).due, ...feed(s, wm, 'q', burst(0n)).due];
+    expect(d.map((x) => [x.key.start, x.key.end])).toEqual([
+      [T0, T0 + 3],
+      [T0, T0 + 3],
+      [T0, T0 + 3],
+    ]);
+    const ids = d.map((x) => x.key.countId);
+    expect(ids.every((id) => /^[0-9a-f]{16}$/.test(id ?? ''))).toBe(true);
+    expect(new Set(ids).size).toBe(3);
+    // The same records in another state (a restart reading them again) make the same windows.
+    const again = createWindowState({ idleTimeoutMs: 0 });
+    expect(feed(again, wm, 'p', burst(3n)).due.map((x) => x.key.countId)).toEqual([ids[1]]);
+    // Time windows have none.
+    const t = createWindowState({ idleTimeoutMs: 0 });
+    const tumbling = model({ type: 'tumbling', sizeMs: MIN });
+    expect(feed(t, tumbling, 'p', [[0n, rec(T0, 1)], [1n, rec(T0 + MIN, 2)]]).due.map((x) => 'countId' in x.key)).toEqual([false]);
+  });
 });
 
 describe('checkpoints', () => {

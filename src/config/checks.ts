@@ -2,11 +2,14 @@
  * Rules across settings, which the schema cannot say: a hopping window needs a slide, a prediction model a task,
  * a public HTTP address a token. Written against the settings tree as read (not the parsed value), because zod
  * gives no parsed value once any setting is wrong, and a user should get every problem in one report. A setting
- * that is itself invalid is skipped here: the schema already reported it.
+ * that is itself invalid is skipped here: the schema already reported it. Model names are checked here as well, so
+ * that a model with a bad name still has its settings checked by the schema.
  */
 import { formatDuration, parseDuration } from './duration.js';
 import { isPlainObject, type Secrets } from './env.js';
 import type { RawIssue, Segment } from './locate.js';
+import { expected } from './messages.js';
+import { MODEL_NAME, MODEL_NAME_WHAT } from './schema.js';
 
 type Tree = Record<string, unknown>;
 
@@ -19,6 +22,7 @@ export function crossChecks(tree: Tree, secrets: Secrets): RawIssue[] {
 
   const models = topLevel(tree['models']);
   for (const [name, value] of Object.entries(models ?? {})) {
+    if (!MODEL_NAME.test(name)) issues.push({ path: ['models', name], atKey: true, message: expected(MODEL_NAME_WHAT, name) });
     const model = section(value);
     if (model === undefined) continue;
     const base: Segment[] = ['models', name];

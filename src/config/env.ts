@@ -8,6 +8,7 @@
  */
 import { isCollection, parseDocument } from 'yaml';
 import type { EnvSource, RawIssue } from './locate.js';
+import { expected } from './messages.js';
 import { SECRET_KEYS } from './schema.js';
 
 type Env = Readonly<Record<string, string | undefined>>;
@@ -96,7 +97,27 @@ export function applyEnv(tree: Record<string, unknown>, env: Env, issues: RawIss
     }
     set(tree, named.path, value, named.name, sources, issues);
   }
+  const noBroker = noBrokerIssue(tree, env, sources);
+  if (noBroker !== undefined) issues.push(noBroker);
   return sources;
+}
+
+/**
+ * A variable that sets `kafka.brokers` must name at least one: `KAFKA_BROKERS=","` (or `[]`, `null`) is a slip, and
+ * taken as is it would turn Kafka off silently, whatever the file says.
+ */
+function noBrokerIssue(tree: Record<string, unknown>, env: Env, sources: ReadonlyArray<EnvSource>): RawIssue | undefined {
+  const kafka = tree['kafka'];
+  if (!isPlainObject(kafka) || !Object.hasOwn(kafka, 'brokers')) return undefined;
+  const target = ['kafka', 'brokers'];
+  const writer = sources.findLast((s) => s.path.length <= target.length && s.path.every((seg, i) => seg === target[i]));
+  if (writer === undefined) return undefined;
+  const brokers = kafka['brokers'];
+  const none =
+    brokers === null || (Array.isArray(brokers) && brokers.length === 0) || (typeof brokers === 'string' && brokers.split(',').every((b) => b.trim() === ''));
+  if (!none) return undefined;
+  const how = writer.name === 'KAFKA_BROKERS' ? ' (comma-separated)' : '';
+  return { path: target, location: `env ${writer.name}`, message: expected(`at least one broker as host:port${how}`, env[writer.name]) };
 }
 
 class EnvValueError {

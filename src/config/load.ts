@@ -1,15 +1,17 @@
 /**
- * Reading the service configuration: find the file, parse the YAML, apply the environment, validate, and either
- * return the full config or throw one ConfigError listing every problem with its place.
+ * Reading the service configuration: find the file, parse the YAML, apply the environment, validate (the store's
+ * own variables too: retention, retries, request timeout), and either return the full config or throw one
+ * ConfigError listing every problem with its place.
  */
 import { readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { LineCounter, parseDocument, type Document } from 'yaml';
+import { storeEnvProblems } from '../store/config.js';
 import { buildConfig } from './build.js';
 import { crossChecks } from './checks.js';
 import { applyEnv, isPlainObject, secretsFromEnv } from './env.js';
 import { ConfigError, type ConfigIssue } from './errors.js';
-import { ENV_RANK, findKeyAt, firstLine, formatPath, Locator, type EnvSource, type LocatedIssue, type RawIssue, type Segment } from './locate.js';
+import { ENV_RANK, findKeyAt, firstLine, formatPath, Locator, takeBrokenReferences, type EnvSource, type LocatedIssue, type RawIssue, type Segment } from './locate.js';
 import { didYouMean, orList } from './messages.js';
 import { configSchema, errorMap, SECRET_KEYS } from './schema.js';
 import type { DriftwatchConfig } from './types.js';
@@ -75,6 +77,11 @@ function configFrom(source: { text: string; name: string } | null, env: Env, met
   let file: { doc: Document; lines: LineCounter; name: string } | null = null;
   let tree: unknown = {};
   const located: LocatedIssue[] = [];
+  // The store's own variables (retention, retries, request timeout) are checked here too, so a run reports them
+  // with the file's problems instead of failing on them later, after its start-up banner.
+  for (const p of storeEnvProblems(env, didYouMean)) located.push({ location: `env ${p.name}`, path: '', message: p.message, rank: ENV_RANK });
+  /** Where an unusable alias stood: problems of the null read in its place would only repeat it. */
+  const broken: Array<ReadonlyArray<Segment>> = [];
   if (source !== null) {
     const lines = new LineCounter();
     const doc = parseDocument(source.text, { lineCounter: lines, uniqueKeys: true, merge: true, prettyErrors: true });
@@ -86,6 +93,9 @@ function configFrom(source: { text: string; name: string } | null, env: Env, met
       if (e.code === 'DUPLICATE_KEY') {
         const key = findKeyAt(doc, offset);
         located.push(syntax.at(offset, key ?? [], key ? `duplicate key ${JSON.stringify(String(key[key.length - 1]))}: each key may appear once` : 'duplicate key'));
+      } else if (e.code === 'MULTIPLE_DOCS') {
+        fatal = true;
+        located.push(syntax.at(offset, [], 'a second YAML document starts here: the file must hold one document (remove the "---" line, or join the documents)'));
       } else {
         fatal = true;
         located.push(syntax.at(offset, [], firstLine(e.message)));
@@ -93,6 +103,10 @@ function configFrom(source: { text: string; name: string } | null, env: Env, met
     }
     // Settings read from a file that is not valid YAML would only add confusing follow-on problems.
     if (fatal) throw new ConfigError(sorted(located));
+    for (const p of takeBrokenReferences(doc)) {
+      located.push(syntax.at(p.offset, p.path, p.message));
+      broken.push(p.path);
+    }
     try {
       tree = doc.toJS({ maxAliasCount: 10_000 }) ?? {};
     } catch (e) {
@@ -116,10 +130,16 @@ function configFrom(source: { text: string; name: string } | null, env: Env, met
   if (isPlainObject(tree)) raw.push(...crossChecks(tree, secrets));
 
   const locator = new Locator(file, sources);
-  located.push(...raw.map((r) => locator.locate(r)));
+  const followOn = (r: RawIssue) => r.location === undefined && broken.some((b) => isUnder(r.path, b));
+  located.push(...raw.filter((r) => !followOn(r)).map((r) => locator.locate(r)));
   if (located.length > 0) throw new ConfigError(sorted(located));
   if (!parsed.success) throw new Error('config schema failed without an issue'); // unreachable: every failure has an issue
   return buildConfig(parsed.data, secrets, cwd);
+}
+
+/** Whether `path` is `prefix` or a setting inside it. */
+function isUnder(path: ReadonlyArray<Segment>, prefix: ReadonlyArray<Segment>): boolean {
+  return prefix.length <= path.length && prefix.every((seg, i) => String(seg) === String(path[i]));
 }
 
 function unknownKeyIssues(

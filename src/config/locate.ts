@@ -2,7 +2,8 @@
  * Where a problem is: a setting's path mapped back to `file:line:col` through the YAML syntax tree, or to the
  * environment variable that set it.
  */
-import { isAlias, isMap, isScalar, isSeq, type Document, type LineCounter, type Node } from 'yaml';
+import { isAlias, isMap, isScalar, isSeq, Scalar, type Alias, type Document, type LineCounter, type Node } from 'yaml';
+import { expected } from './messages.js';
 import type { ConfigIssue } from './errors.js';
 
 export type Segment = string | number;
@@ -103,7 +104,8 @@ export class Locator {
     for (const seg of path) {
       const resolved = isAlias(value) ? value.resolve(doc) : value;
       if (isMap(resolved)) {
-        const pair = resolved.items.find((p) => keyText(p.key) === String(seg));
+        // The last one: with a duplicate key (itself reported), the value read is the last one.
+        const pair = resolved.items.findLast((p) => keyText(p.key) === String(seg));
         if (pair === undefined) return key === undefined ? null : { exact: false, key };
         key = isNode(pair.key) ? pair.key : key;
         value = pair.value;
@@ -156,6 +158,73 @@ export function findKeyAt(doc: Document, offset: number): Segment[] | undefined 
     return undefined;
   };
   return walk(doc.contents, []);
+}
+
+/** A problem at a place in the YAML syntax tree (an alias or merge key the library would fail on without a place). */
+export interface NodeProblem {
+  readonly offset: number;
+  readonly path: ReadonlyArray<Segment>;
+  readonly message: string;
+}
+
+const MERGE_WHAT = 'a mapping, an alias of one, or a list of them (after the merge key <<)';
+
+/**
+ * Finds the aliases without an anchor before them (`*nope`) and the merge keys whose value is not a mapping
+ * (`<<: 5`), which the YAML library reports only when the document is turned into values, without a place, and
+ * which would hide every other problem. Each one becomes a problem, and the document is repaired so that the rest
+ * can still be read and checked: an unusable alias reads as null, an unusable merge key is dropped.
+ */
+export function takeBrokenReferences(doc: Document): NodeProblem[] {
+  const problems: NodeProblem[] = [];
+  const unresolved = (alias: Alias, path: ReadonlyArray<Segment>): boolean => {
+    if (alias.resolve(doc) !== undefined) return false;
+    problems.push({
+      offset: alias.range?.[0] ?? 0,
+      path,
+      message: `unknown alias *${alias.source}: no anchor &${alias.source} before it (an anchor must come before its aliases)`,
+    });
+    return true;
+  };
+  /** A merge source: a mapping, or an alias of one. */
+  const mergeSourceOk = (node: unknown, path: ReadonlyArray<Segment>): boolean => {
+    if (isAlias(node) && unresolved(node, path)) return false;
+    const source = isAlias(node) ? node.resolve(doc) : node;
+    if (isMap(source)) return true;
+    const offset = isNode(node) ? (node.range?.[0] ?? 0) : 0;
+    problems.push({ offset, path, message: expected(MERGE_WHAT, isScalar(source) ? source.value : isSeq(source) ? [] : source) });
+    return false;
+  };
+  /** A merge key's value: a source, or a list of sources (directly or through an alias). */
+  const mergeOk = (value: unknown, path: ReadonlyArray<Segment>): boolean => {
+    const list = isAlias(value) ? value.resolve(doc) : value;
+    if (!isSeq(list)) return mergeSourceOk(value, path);
+    return list.items.map((item, i) => mergeSourceOk(item, [...path, i])).every(Boolean);
+  };
+  /** The node to keep in place of `node`: itself, or null for an alias without an anchor. */
+  const walk = (node: unknown, path: Segment[]): unknown => {
+    if (isAlias(node)) return unresolved(node, path) ? Object.assign(new Scalar(null), { range: node.range }) : node;
+    if (isMap(node)) {
+      node.items = node.items.filter((pair) => {
+        const key = pair.key;
+        if (isScalar(key) && typeof key.value === 'symbol' && key.value.description === '<<') {
+          // An unusable merge key is dropped, so the rest of the mapping is still read.
+          if (!mergeOk(pair.value, [...path, '<<'])) return false;
+          pair.value = walk(pair.value, [...path, '<<']);
+          return true;
+        }
+        const name = isScalar(key) ? String(key.value) : isAlias(key) ? `*${key.source}` : '?';
+        pair.key = walk(key, [...path, name]);
+        pair.value = walk(pair.value, [...path, name]);
+        return true;
+      });
+      return node;
+    }
+    if (isSeq(node)) node.items = node.items.map((item, i) => walk(item, [...path, i]));
+    return node;
+  };
+  doc.contents = walk(doc.contents, []) as typeof doc.contents;
+  return problems;
 }
 
 /** The YAML library's message without its position and source excerpt (the location says where). */

@@ -11,10 +11,10 @@ import { z } from 'zod';
 import { METHOD_NAMES } from '../drift/methods.js';
 import { checkTemplateValue } from '../rules/template.js';
 import type { ActionDefinition, ActionKind, Condition, ForWindows, Rule, Severity, TemplateValue, Threshold } from '../rules/types.js';
-import { parseDuration } from './duration.js';
+import { formatDuration, parseDuration } from './duration.js';
 import { bool as sharedBool, integer as sharedInteger, leaf as sharedLeaf, oneOf as sharedOneOf, Reject, text as sharedText } from './leaves.js';
 import { describeValue, didYouMean, expected, orList } from './messages.js';
-import { redactUrl } from './schema.js';
+import { MAX_SPAN_MS, MAX_TIMER_MS, redactUrl } from './schema.js';
 
 /** A mapping with known keys; `what` words the message when the value is not a mapping at all. */
 function mapping<S extends z.core.$ZodLooseShape>(shape: S, what: string) {
@@ -75,8 +75,8 @@ function leaf<T>(what: string, parse: (v: unknown) => T | Reject | undefined) {
 
 const DURATION_WHAT = 'a duration such as 30s, 5m or 2h';
 
-/** A duration in ms (0 allowed). A bare number other than 0 is rejected with a hint: it has no unit. */
-function duration() {
+/** A duration in ms (0 allowed), at most `max`. A bare number other than 0 is rejected with a hint: it has no unit. */
+function duration(max: number) {
   return leaf(DURATION_WHAT, (v) => {
     if (typeof v === 'number') {
       if (v === 0) return 0;
@@ -88,6 +88,7 @@ function duration() {
       const bare = /^\s*\d+(?:\.\d+)?\s*$/.test(v);
       return new Reject(expected(DURATION_WHAT, v, bare ? `a duration needs a unit: write ${v.trim()}s or ${v.trim()}m` : undefined));
     }
+    if (ms > max) return new Reject(expected(`a duration of at most ${formatDuration(max)}`, v));
     return ms;
   });
 }
@@ -459,7 +460,7 @@ export function ruleSchema() {
       for: forWindows(),
       resolve_after: integer(1, MAX_WINDOWS).optional(),
       severity: oneOf(SEVERITIES).optional(),
-      cooldown: duration().optional(),
+      cooldown: duration(MAX_SPAN_MS).optional(),
       labels: templateStrings('label'),
       annotations: templateStrings('annotation'),
       actions: actionNames(),
@@ -539,7 +540,7 @@ const kind = <K extends ActionKind>(k: K) => z.literal(k);
 /** The schema of each action kind; `kind` is checked (with did-you-mean) before one is chosen. */
 export const ACTION_SCHEMAS: { readonly [K in ActionKind]: z.ZodType<ActionBody<K>, unknown> } = {
   slack: z
-    .strictObject({ kind: kind('slack'), url_env: envName(), min_interval: duration().optional() })
+    .strictObject({ kind: kind('slack'), url_env: envName(), min_interval: duration(MAX_TIMER_MS).optional() })
     .transform((a): ActionBody<'slack'> => ({ kind: 'slack', urlEnv: a.url_env, minIntervalMs: a.min_interval ?? 1000 })),
   webhook: z
     .strictObject({ kind: kind('webhook'), url: httpUrl(), secret_env: envNames(), headers: headers() })

@@ -5,14 +5,29 @@
  */
 import { validate as validateCron } from 'node-cron';
 import { z } from 'zod';
-import { parseDuration, parseSize } from './duration.js';
+import { clickhouseUrlProblem } from '../store/config.js';
+import { formatDuration, parseDuration, parseSize } from './duration.js';
 import { bool, integer, leaf, oneOf, Reject, text } from './leaves.js';
 import { expected, orList } from './messages.js';
 
 const DURATION_WHAT = 'a duration such as 30s, 5m or 2h';
 
-/** A duration in ms; `positive` rejects 0. A bare number other than 0 is rejected with a hint: it has no unit. */
-function duration(positive: boolean) {
+const DAY = 86_400_000;
+/** Spans of event or processing time (window size, slide, delays, lateness, waits): a year at most. */
+export const MAX_SPAN_MS = 365 * DAY;
+/**
+ * Settings that become timers (an evaluation's watchdog, an HTTP attempt's timeout): Node fires a timer longer than
+ * 2^31 - 1 ms (24.8 days) at once, so they stay below that.
+ */
+export const MAX_TIMER_MS = 24 * DAY;
+/** Ranges of accepted or stored time (ingest.max_past and max_future, a rolling reference's trailing period): a century. */
+export const MAX_RANGE_MS = 36_500 * DAY;
+
+/**
+ * A duration in ms, at most `max`; `positive` rejects 0. A bare number other than 0 is rejected with a hint: it has
+ * no unit.
+ */
+function duration(positive: boolean, max: number) {
   return leaf(DURATION_WHAT, (v) => {
     if (typeof v === 'number') {
       if (v === 0 && !positive) return 0;
@@ -26,6 +41,7 @@ function duration(positive: boolean) {
       return new Reject(expected(DURATION_WHAT, v, bare ? `a duration needs a unit: write ${v.trim()}s or ${v.trim()}m` : undefined));
     }
     if (ms === 0 && positive) return new Reject(expected('a duration greater than 0', v));
+    if (ms > max) return new Reject(expected(`a duration of at most ${formatDuration(max)}`, v));
     return ms;
   });
 }
@@ -69,21 +85,30 @@ const brokerList = () =>
     z.array(broker(), { error: (iss) => (iss.code === 'invalid_type' ? expected('a list of host:port', iss.input) : undefined) }),
   );
 
-/** A URL for messages: credentials removed (a ClickHouse URL may carry a password). */
+/**
+ * A URL for messages: credentials removed, every query parameter's value replaced by `***` (a value may be a token
+ * or a password: `?password=...`, `?access_token=...`) and the fragment dropped. Text that is not a URL loses
+ * `user:password@` and everything from `?` or `#` on.
+ */
 export function redactUrl(url: string): string {
   try {
     const u = new URL(url);
-    if (u.username === '' && u.password === '') return url;
+    if (u.username === '' && u.password === '' && u.search === '' && u.hash === '') return url;
     u.username = '';
     u.password = '';
+    if (u.search !== '') u.search = [...u.searchParams.keys()].map((key) => `${encodeURIComponent(key)}=***`).join('&');
+    u.hash = '';
     return u.toString();
   } catch {
-    return url.replace(/\/\/[^@/]*@/, '//');
+    return url.replace(/\/\/[^@/]*@/, '//').replace(/[?#][^]*$/, '');
   }
 }
 
-const httpUrl = () =>
-  leaf('an http:// or https:// URL', (v) => {
+const URL_WHAT = 'an http:// or https:// URL';
+
+/** An http(s) URL, shown redacted in messages; `check` words any further problem (null: none). */
+const httpUrl = (check: (url: string) => string | null = () => null) =>
+  leaf(URL_WHAT, (v) => {
     if (typeof v !== 'string') return undefined;
     let u: URL | null = null;
     try {
@@ -92,9 +117,10 @@ const httpUrl = () =>
       u = null;
     }
     if (u === null || (u.protocol !== 'http:' && u.protocol !== 'https:')) {
-      return new Reject(expected('an http:// or https:// URL', redactUrl(v)));
+      return new Reject(expected(URL_WHAT, redactUrl(v)));
     }
-    return v;
+    const problem = check(v);
+    return problem === null ? v : new Reject(problem);
   });
 
 const DATABASE_NAME = /^[A-Za-z_][A-Za-z0-9_]{0,63}$/;
@@ -105,7 +131,7 @@ const databaseName = () =>
 
 /** Model names appear in topics, metric labels and URLs. */
 export const MODEL_NAME = /^[A-Za-z0-9][A-Za-z0-9_-]{0,127}$/;
-const MODEL_NAME_WHAT = 'a model name (letters, digits, "_" and "-", starting with a letter or digit)';
+export const MODEL_NAME_WHAT = 'a model name (letters, digits, "_" and "-", starting with a letter or digit)';
 const modelName = () => leaf(MODEL_NAME_WHAT, (v) => (typeof v === 'string' && MODEL_NAME.test(v) ? v : undefined));
 
 /** A cron expression with 5 fields (minute first) or 6 (seconds first), as node-cron reads it. */
@@ -136,13 +162,13 @@ export const WINDOW_TYPES = ['tumbling', 'hopping', 'count'] as const;
 
 const windowShape = {
   type: oneOf(WINDOW_TYPES).optional(),
-  size: duration(true).optional(),
-  slide: duration(true).nullable().optional(),
+  size: duration(true, MAX_SPAN_MS).optional(),
+  slide: duration(true, MAX_SPAN_MS).nullable().optional(),
   count: integer(1).nullable().optional(),
   time: oneOf(['event', 'processing'] as const).optional(),
-  watermark_delay: duration(false).optional(),
-  allowed_lateness: duration(false).optional(),
-  idle_timeout: duration(false).optional(),
+  watermark_delay: duration(false, MAX_SPAN_MS).optional(),
+  allowed_lateness: duration(false, MAX_SPAN_MS).optional(),
+  idle_timeout: duration(false, MAX_SPAN_MS).optional(),
   sample_rows: integer(0).optional(),
 };
 
@@ -191,7 +217,7 @@ function modelShape(methods: ReadonlyArray<string>) {
     )
       .nullable()
       .optional(),
-    label_join: duration(true).optional(),
+    label_join: duration(true, MAX_SPAN_MS).optional(),
   };
 }
 
@@ -201,7 +227,9 @@ export function configSchema(methods: ReadonlyArray<string>) {
     version: leaf('1 (the only config version this build reads)', (v) => (v === 1 ? 1 : undefined)).optional(),
     store: section({
       data_dir: text('a directory path').optional(),
-      clickhouse_url: httpUrl().nullable().optional(),
+      // Without credentials (user:password@, a query parameter named like a secret): those come only from env
+      // CLICKHOUSE_USER and CLICKHOUSE_PASSWORD, and the client would let the URL's silently win over them.
+      clickhouse_url: httpUrl(clickhouseUrlProblem).nullable().optional(),
       user: text('a user name').optional(),
       database: databaseName().optional(),
     }),
@@ -235,24 +263,23 @@ export function configSchema(methods: ReadonlyArray<string>) {
     }),
     ingest: section({
       max_record_bytes: size(1).optional(),
-      max_future: duration(false).optional(),
-      max_past: duration(true).optional(),
+      max_future: duration(false, MAX_RANGE_MS).optional(),
+      max_past: duration(true, MAX_RANGE_MS).optional(),
       unknown_models: oneOf(['dead_letter'] as const).optional(),
     }),
     pipeline: section({
       evaluation_workers: integer(0, 64).nullable().optional(),
-      evaluation_timeout: duration(true).optional(),
-      results_wait: duration(false).nullable().optional(),
+      evaluation_timeout: duration(true, MAX_TIMER_MS).optional(),
+      results_wait: duration(false, MAX_SPAN_MS).nullable().optional(),
     }),
     windows: section(windowShape),
     evaluation: section(evaluationShape(methods)),
     models: z
       .preprocess(
         (v) => (v === null ? {} : v),
-        z.record(
-          z.string().regex(MODEL_NAME, { error: (iss) => expected(MODEL_NAME_WHAT, iss.input) }),
-          z.preprocess((v) => (v === null ? {} : v), z.strictObject(modelShape(methods))),
-        ),
+        // Any key here: a name that is not a model name is reported by crossChecks, so the model's own settings are
+        // still checked (a bad record key would make zod skip its value).
+        z.record(z.string(), z.preprocess((v) => (v === null ? {} : v), z.strictObject(modelShape(methods)))),
       )
       .optional(),
     alerts: section({
@@ -261,10 +288,11 @@ export function configSchema(methods: ReadonlyArray<string>) {
       public_url: httpUrl().nullable().optional(),
       delivery: section({
         max_attempts: integer(1, 1000).optional(),
-        max_age: duration(true).optional(),
-        base_delay: duration(true).optional(),
-        max_delay: duration(true).optional(),
-        timeout: duration(false).optional(),
+        max_age: duration(true, MAX_SPAN_MS).optional(),
+        base_delay: duration(true, MAX_SPAN_MS).optional(),
+        max_delay: duration(true, MAX_SPAN_MS).optional(),
+        // An HTTP attempt needs a time limit: 0 would be refused by the senders at start-up.
+        timeout: duration(true, MAX_TIMER_MS).optional(),
       }),
     }),
     rolling_references: z
@@ -274,7 +302,7 @@ export function configSchema(methods: ReadonlyArray<string>) {
           z.strictObject({
             model: modelName(),
             schedule: cron(),
-            trailing: duration(true).optional(),
+            trailing: duration(true, MAX_RANGE_MS).optional(),
             exclude_drifted: bool().optional(),
             promote: bool().optional(),
             max_rows: integer(1).nullable().optional(),

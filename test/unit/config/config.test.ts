@@ -9,7 +9,10 @@ import {
   type ConfigIssue,
   type DriftwatchConfig,
 } from '../../../src/config/index.js';
+import { redactUrl } from '../../../src/config/schema.js';
+import { StoreError } from '../../../src/core/errors.js';
 import { METHOD_NAMES } from '../../../src/drift/methods.js';
+import { redactUrl as redactStoreUrl, storeConfigFromEnv } from '../../../src/store/config.js';
 import { tempDirs } from '../../helpers/temp-dirs.js';
 
 const methods = METHOD_NAMES;
@@ -376,6 +379,53 @@ models:
     ]);
   });
 
+  it('locates the value of a duplicate key at the one that is read: the last', () => {
+    expect(lines(issuesOf('windows:\n  size: 5m\n  size: abc\n'))).toEqual([
+      'driftwatch.yaml:3:3 windows.size: duplicate key "size": each key may appear once',
+      'driftwatch.yaml:3:9 windows.size: expected a duration such as 30s, 5m or 2h, got "abc"',
+    ]);
+  });
+
+  it('reports a file with several YAML documents as one problem, at the second', () => {
+    expect(lines(issuesOf('windows: {size: 5m}\n---\nhttp: {port: 1}\n'))).toEqual([
+      'driftwatch.yaml:2:1 : a second YAML document starts here: the file must hold one document (remove the "---" line, or join the documents)',
+    ]);
+    expect(parse('---\nhttp: {port: 1}\n').http.port).toBe(1);
+  });
+
+  it('bounds durations: a year for windows and waits, 24 days for timers, a century for accepted time', () => {
+    const text = [
+      'windows: {size: 104000000d, allowed_lateness: 366d}',
+      'models:',
+      '  m: {label_join: 400d}',
+      'pipeline: {evaluation_timeout: 25d}',
+      'ingest: {max_past: 36501d}',
+      'alerts: {delivery: {timeout: 0, max_delay: 400d}}',
+    ].join('\n');
+    expect(lines(issuesOf(text))).toEqual([
+      'driftwatch.yaml:1:17 windows.size: expected a duration of at most 365d, got "104000000d"',
+      'driftwatch.yaml:1:47 windows.allowed_lateness: expected a duration of at most 365d, got "366d"',
+      'driftwatch.yaml:3:19 models.m.label_join: expected a duration of at most 365d, got "400d"',
+      'driftwatch.yaml:4:32 pipeline.evaluation_timeout: expected a duration of at most 24d, got "25d"',
+      'driftwatch.yaml:5:20 ingest.max_past: expected a duration of at most 36500d, got "36501d"',
+      'driftwatch.yaml:6:30 alerts.delivery.timeout: expected a duration greater than 0, got 0',
+      'driftwatch.yaml:6:44 alerts.delivery.max_delay: expected a duration of at most 365d, got "400d"',
+    ]);
+    expect(lines(issuesOf('', { DRIFTWATCH__WINDOWS__SIZE: '366d' }))).toEqual(['env DRIFTWATCH__WINDOWS__SIZE windows.size: expected a duration of at most 365d, got "366d"']);
+    const config = parse('windows: {type: hopping, size: 365d, slide: 1d}\ningest: {max_past: 3650d}\npipeline: {evaluation_timeout: 24d}\n');
+    expect(config.windows).toMatchObject({ sizeMs: 365 * 86_400_000, slideMs: 86_400_000 });
+    expect(config.ingest.maxPastMs).toBe(3650 * 86_400_000);
+  });
+
+  it('checks the settings of a model whose name is invalid as well', () => {
+    expect(lines(issuesOf('models:\n  "bad name!":\n    kind: nope\n    window: {size: abc}\n  ok: {kind: prediction}\n'))).toEqual([
+      'driftwatch.yaml:2:3 models.bad name!: expected a model name (letters, digits, "_" and "-", starting with a letter or digit), got "bad name!"',
+      'driftwatch.yaml:3:11 models.bad name!.kind: expected telemetry or prediction, got "nope"',
+      'driftwatch.yaml:4:20 models.bad name!.window.size: expected a duration such as 30s, 5m or 2h, got "abc"',
+      'driftwatch.yaml:5:14 models.ok.task: prediction models need a task: classification or regression',
+    ]);
+  });
+
   it('reports unknown keys at the key, suggesting the close one', () => {
     expect(lines(issuesOf('windos:\n  size: 1m\nstore:\n  dataDir: x\nhttp: {colour: red}\n'))).toEqual([
       'driftwatch.yaml:1:1 windos: unknown key; did you mean "windows"?',
@@ -450,6 +500,25 @@ describe('kafka', () => {
     });
   });
 
+  it('refuses an override that names no broker, instead of silently turning Kafka off', () => {
+    const text = 'kafka:\n  brokers: [k:9092]\n';
+    expect(lines(issuesOf(text, { KAFKA_BROKERS: ',' }))).toEqual([
+      'env KAFKA_BROKERS kafka.brokers: expected at least one broker as host:port (comma-separated), got ","',
+    ]);
+    expect(lines(issuesOf('', { KAFKA_BROKERS: ' , ' }))).toEqual([
+      'env KAFKA_BROKERS kafka.brokers: expected at least one broker as host:port (comma-separated), got " , "',
+    ]);
+    expect(lines(issuesOf(text, { DRIFTWATCH__KAFKA__BROKERS: '[]' }))).toEqual([
+      'env DRIFTWATCH__KAFKA__BROKERS kafka.brokers: expected at least one broker as host:port, got "[]"',
+    ]);
+    expect(lines(issuesOf(text, { DRIFTWATCH__KAFKA: '{brokers: null}' }))).toEqual([
+      'env DRIFTWATCH__KAFKA kafka.brokers: expected at least one broker as host:port, got "{brokers: null}"',
+    ]);
+    // The file itself may still leave Kafka off; an override of another Kafka setting is not one of the brokers.
+    expect(parse('kafka: {brokers: []}').kafka).toBeNull();
+    expect(parse(text, { DRIFTWATCH__KAFKA__CLIENT_ID: 'dw-2' }).kafka).toMatchObject({ brokers: ['k:9092'], clientId: 'dw-2' });
+  });
+
   it('takes the SASL password from the environment and requires it', () => {
     const text = 'kafka:\n  brokers: [k:9092]\n  sasl: {mechanism: scram-sha-512, username: dw}\n';
     expect(lines(issuesOf(text))).toEqual(['driftwatch.yaml:3:9 kafka.sasl: SASL needs a password: set env KAFKA_SASL_PASSWORD']);
@@ -491,7 +560,7 @@ http:
     expect(message).toContain('expected an http:// or https:// URL, got "ftp://ch:8123/"');
     expect(message).not.toMatch(/secret/);
 
-    const config = parse('store: {clickhouse_url: "http://u:url-secret-9@ch:8123"}\nhttp: {host: 0.0.0.0}\nkafka: {brokers: [k:1], sasl: {mechanism: plain, username: dw}}\n', secrets);
+    const config = parse('store: {clickhouse_url: "http://ch:8123/?ch_x=url-secret-9"}\nhttp: {host: 0.0.0.0}\nkafka: {brokers: [k:1], sasl: {mechanism: plain, username: dw}}\n', secrets);
     expect(config.store.password).toBe('ch-secret-1');
     expect(config.kafka?.sasl?.password).toBe('sasl-secret-2');
     expect(config.http.apiToken).toBe('token-secret-3');
@@ -500,6 +569,106 @@ http:
     expect(summary).toContain('password set');
     expect(summary).toContain('API token set');
     expect(summary.split('\n').length).toBeLessThan(25);
+  });
+});
+
+describe('the ClickHouse URL', () => {
+  const refused = {
+    credentials:
+      'expected a URL without user:password, got one with credentials (not shown): set the user with env CLICKHOUSE_USER and the password with env CLICKHOUSE_PASSWORD',
+    password:
+      'expected a URL without secrets, got one with the query parameter "password" (its value not shown): set the password with env CLICKHOUSE_PASSWORD',
+  };
+
+  it('carries no credentials in the file: user:password@ and secret query parameters are located problems that do not show them', () => {
+    const text = 'store:\n  clickhouse_url: "http://u:hunter2@ch:8123"\nhttp: {port: x}\n';
+    expect(lines(issuesOf(text))).toEqual([
+      `driftwatch.yaml:2:19 store.clickhouse_url: ${refused.credentials}`,
+      'driftwatch.yaml:3:14 http.port: expected a whole number from 0 to 65535, got "x"',
+    ]);
+    expect(lines(issuesOf('store: {clickhouse_url: "http://alice@ch:8123"}\n'))).toEqual([`driftwatch.yaml:1:25 store.clickhouse_url: ${refused.credentials}`]);
+    expect(lines(issuesOf('store: {clickhouse_url: "http://127.0.0.1:9/?password=hunter2"}\n'))).toEqual([`driftwatch.yaml:1:25 store.clickhouse_url: ${refused.password}`]);
+    for (const param of ['access_token', 'http_header_Authorization', 'http_header_X-ClickHouse-Key', 'secret']) {
+      const [issue] = issuesOf(`store: {clickhouse_url: "https://ch:8443/?ch_wait_end_of_query=1&${param}=hunter2"}\n`);
+      expect(issue!.message).toContain(`query parameter ${JSON.stringify(param)}`);
+      expect(issue!.message).not.toContain('hunter2');
+    }
+  });
+
+  it('carries no credentials from env CLICKHOUSE_URL either: the user and password have their own variables', () => {
+    expect(lines(issuesOf('', { CLICKHOUSE_URL: 'http://127.0.0.1:9/?password=hunter2' }))).toEqual([`env CLICKHOUSE_URL store.clickhouse_url: ${refused.password}`]);
+    expect(lines(issuesOf('', { CLICKHOUSE_URL: 'http://default:hunter2@ch:8123', CLICKHOUSE_PASSWORD: 'x' }))).toEqual([
+      `env CLICKHOUSE_URL store.clickhouse_url: ${refused.credentials}`,
+    ]);
+    // The store refuses them too, for the commands that read it from env alone (reference, dead-letters).
+    expect(() => storeConfigFromEnv({ CLICKHOUSE_URL: 'http://u:hunter2@ch:8123' })).toThrow(StoreError);
+    expect(() => storeConfigFromEnv({ CLICKHOUSE_URL: 'http://ch:8123/?password=hunter2' })).toThrow(`store configuration: CLICKHOUSE_URL: ${refused.password}`);
+    expect(storeConfigFromEnv({ CLICKHOUSE_URL: 'http://ch:8123/?ch_max_execution_time=60', CLICKHOUSE_USER: 'u', CLICKHOUSE_PASSWORD: 'p' })).toMatchObject({
+      engine: 'server',
+      username: 'u',
+      password: 'p',
+    });
+  });
+
+  it('is shown without query values or credentials, in the banner and in messages', () => {
+    const config = parse('store: {clickhouse_url: "http://ch:8123/?ch_max_execution_time=60&session_id=s1"}\n');
+    expect(describeConfig(config).split('\n')[0]).toBe(
+      'store: ClickHouse at http://ch:8123/?ch_max_execution_time=***&session_id=***, user default, password not set, database driftwatch',
+    );
+    // Even a URL that went round validation.
+    const unchecked: DriftwatchConfig = { ...config, store: { ...config.store, clickhouseUrl: 'http://u:pw-1@127.0.0.1:9/?password=hunter2#t=x' } };
+    expect(describeConfig(unchecked).split('\n')[0]).toBe('store: ClickHouse at http://127.0.0.1:9/?password=***, user default, password not set, database driftwatch');
+    for (const redact of [redactUrl, redactStoreUrl]) {
+      expect(redact('http://u:pw-1@ch:8123/db?password=hunter2&a=1&a=2#frag')).toBe('http://ch:8123/db?password=***&a=***&a=***');
+      expect(redact('http://ch:8123')).toBe('http://ch:8123');
+      expect(redact('not a url?password=hunter2')).toBe('not a url');
+    }
+    expect(lines(issuesOf('store: {clickhouse_url: "ftp://ch/?password=hunter2"}\n'))).toEqual([
+      'driftwatch.yaml:1:25 store.clickhouse_url: expected an http:// or https:// URL, got "ftp://ch/?password=***"',
+    ]);
+  });
+});
+
+describe('the store variables', () => {
+  it('are checked with the file and reported with its problems, unknown names included', async () => {
+    const cwd = tempDir({ 'driftwatch.yaml': 'windows:\n  size: abc\n' });
+    const env = {
+      DRIFTWATCH_RETENTION_WINDOWS: 'abc',
+      DRIFTWATCH_RETENTION_WINDOWZ: '3',
+      DRIFTWATCH_RETENTION_SAMPLES: '3',
+      DRIFTWATCH_STORE_RETRY_BUDGET_MS: '-1',
+      DRIFTWATCH_STORE_RETRIES: '3',
+      CLICKHOUSE_REQUEST_TIMEOUT_MS: '0',
+      DRIFTWATCH_RETENTION_DEAD_LETTERS: '',
+    };
+    const err = (await loadConfig({ env, cwd, methods }).catch((e: unknown) => e)) as ConfigError;
+    expect(err).toBeInstanceOf(ConfigError);
+    expect(lines(err.issues)).toEqual([
+      'driftwatch.yaml:2:9 windows.size: expected a duration such as 30s, 5m or 2h, got "abc"',
+      'env CLICKHOUSE_REQUEST_TIMEOUT_MS : expected milliseconds from 1 to 2147483647, got "0"',
+      'env DRIFTWATCH_RETENTION_SAMPLES : unknown variable; expected DRIFTWATCH_RETENTION_<TABLE> with TABLE one of WINDOWS, WINDOW_FEATURES, WINDOW_OUTLIERS, WINDOW_QUALITY, WINDOW_SAMPLES, DEAD_LETTERS, ALERT_OUTBOX or ALERT_HISTORY',
+      'env DRIFTWATCH_RETENTION_WINDOWS : expected whole days from 0 to 36500, got "abc"',
+      'env DRIFTWATCH_RETENTION_WINDOWZ : unknown variable; did you mean "DRIFTWATCH_RETENTION_WINDOWS"?',
+      'env DRIFTWATCH_STORE_RETRIES : unknown variable; expected DRIFTWATCH_STORE_RETRY_BUDGET_MS',
+      'env DRIFTWATCH_STORE_RETRY_BUDGET_MS : expected milliseconds >= 0, got "-1"',
+    ]);
+    expect(err.message.split('\n')[1]).toBe('env CLICKHOUSE_REQUEST_TIMEOUT_MS: expected milliseconds from 1 to 2147483647, got "0"');
+    // Even with a file that is not YAML.
+    expect(lines(issuesOf('windows: [\n', { DRIFTWATCH_RETENTION_WINDOWS: 'abc' }))).toContain('env DRIFTWATCH_RETENTION_WINDOWS : expected whole days from 0 to 36500, got "abc"');
+    // Good values pass.
+    expect(parse('', { DRIFTWATCH_RETENTION_WINDOW_SAMPLES: '14d', DRIFTWATCH_STORE_RETRY_BUDGET_MS: '5000', CLICKHOUSE_REQUEST_TIMEOUT_MS: '60000' }).store.database).toBe('driftwatch');
+  });
+
+  it('are refused by the store the same way when it reads them alone', () => {
+    expect(() => storeConfigFromEnv({ DRIFTWATCH_RETENTION_WINDOWZ: '3' })).toThrow(
+      'store configuration: DRIFTWATCH_RETENTION_WINDOWZ: unknown variable; expected DRIFTWATCH_RETENTION_<TABLE>',
+    );
+    // ` ` and `d` are not 0 days (keep forever).
+    for (const days of [' ', 'd', '1.5', '-1']) {
+      expect(() => storeConfigFromEnv({ DRIFTWATCH_RETENTION_WINDOWS: days })).toThrow(`DRIFTWATCH_RETENTION_WINDOWS: expected whole days from 0 to 36500, got ${JSON.stringify(days)}`);
+    }
+    const config = storeConfigFromEnv({ DRIFTWATCH_RETENTION_WINDOWS: '14d', DRIFTWATCH_RETENTION_DEAD_LETTERS: '0', CLICKHOUSE_URL: '' }, { dataDir: '/tmp/x' });
+    expect(config.retentionDays).toMatchObject({ windows: 14, dead_letters: 0 });
   });
 });
 
@@ -530,6 +699,35 @@ describe('YAML features', () => {
     expect(config.models['b']!.window).toMatchObject({ type: 'hopping', sizeMs: 3_600_000, slideMs: 600_000 });
     expect(lines(issuesOf(text.replace('slide: 10m', 'slide: 2h')))).toEqual([
       'driftwatch.yaml:7:14 models.b.window.slide: the slide (2h) must not be longer than the window size (1h)',
+    ]);
+  });
+
+  it('locates an alias without an anchor and a merge key without a mapping, and still reports every other problem', () => {
+    const text = [
+      /*  1 */ 'windows:',
+      /*  2 */ '  size: 5m',
+      /*  3 */ 'evaluation: *nope',
+      /*  4 */ 'models:',
+      /*  5 */ '  m:',
+      /*  6 */ '    <<: 5',
+      /*  7 */ '    kind: nope',
+      /*  8 */ '  n:',
+      /*  9 */ '    <<: *gone',
+      /* 10 */ '    window: {type: hopping, size: *later, slide: 1m}',
+      /* 11 */ '  o:',
+      /* 12 */ '    window:',
+      /* 13 */ '      <<: [{size: 1h}, 3]',
+      /* 14 */ 'http:',
+      /* 15 */ '  port: x',
+    ].join('\n');
+    expect(lines(issuesOf(text))).toEqual([
+      'driftwatch.yaml:3:13 evaluation: unknown alias *nope: no anchor &nope before it (an anchor must come before its aliases)',
+      'driftwatch.yaml:6:9 models.m.<<: expected a mapping, an alias of one, or a list of them (after the merge key <<), got 5',
+      'driftwatch.yaml:7:11 models.m.kind: expected telemetry or prediction, got "nope"',
+      'driftwatch.yaml:9:9 models.n.<<: unknown alias *gone: no anchor &gone before it (an anchor must come before its aliases)',
+      'driftwatch.yaml:10:35 models.n.window.size: unknown alias *later: no anchor &later before it (an anchor must come before its aliases)',
+      'driftwatch.yaml:13:24 models.o.window.<<[1]: expected a mapping, an alias of one, or a list of them (after the merge key <<), got 3',
+      'driftwatch.yaml:15:9 http.port: expected a whole number from 0 to 65535, got "x"',
     ]);
   });
 });

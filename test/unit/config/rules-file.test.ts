@@ -477,6 +477,28 @@ describe('match, labels and annotations', () => {
   });
 });
 
+describe('durations', () => {
+  it('bounds a cooldown to a year and a Slack min_interval to 24 days (a timer waits no longer)', () => {
+    const files = {
+      'r.yaml': [
+        'rules:',
+        '  - name: r',
+        '    condition: { dataset_drifted: true }',
+        '    cooldown: 366d',
+        '    actions: [ops]',
+        'actions:',
+        '  ops: { kind: slack, url_env: SLACK_URL, min_interval: 25d }',
+        '',
+      ].join('\n'),
+    };
+    expect(problems(files)).toEqual([
+      'r.yaml:4:15 rules[0].cooldown: expected a duration of at most 365d, got "366d"',
+      'r.yaml:7:57 actions.ops.min_interval: expected a duration of at most 24d, got "25d"',
+    ]);
+    expect(ruleOf('condition: { dataset_drifted: true }\ncooldown: 365d\nactions: [ops]')).toMatchObject({ cooldownMs: 365 * 86_400_000 });
+  });
+});
+
 describe('actions', () => {
   it('parses every kind with its defaults', () => {
     expect(actionOf('kind: slack\nurl_env: SLACK_URL')).toEqual({ kind: 'slack', name: 'act', location: 'a.yaml:2:3', urlEnv: 'SLACK_URL', minIntervalMs: 1000 });

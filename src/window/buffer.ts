@@ -21,6 +21,11 @@ export interface BufferColumnSpec {
 interface NumberBuffer {
   readonly kind: 'number';
   values: Float64Array;
+  /**
+   * A table holds a view of `values` (see bufferTable): a row already in it must not be written in place (a label
+   * joined after a report would change the report's table), so `setValue` copies the column first.
+   */
+  shared: boolean;
 }
 
 interface CategoryBuffer {
@@ -57,7 +62,7 @@ export function createBuffer(columns: ReadonlyArray<BufferColumnSpec>, capacity 
 
 function emptyColumn(kind: 'number' | 'category', capacity: number): AnyBuffer {
   return kind === 'number'
-    ? { kind: 'number', values: new Float64Array(capacity) }
+    ? { kind: 'number', values: new Float64Array(capacity), shared: false }
     : { kind: 'category', codes: new Int32Array(capacity), dictionary: [], lookup: new Map() };
 }
 
@@ -73,6 +78,7 @@ function grow(buf: RowBuffer, need: number): void {
       const v = new Float64Array(cap);
       v.set(b.values.subarray(0, buf.length));
       b.values = v;
+      b.shared = false;
     } else {
       const c = new Int32Array(cap);
       c.set(b.codes.subarray(0, buf.length));
@@ -186,23 +192,33 @@ function write(buf: RowBuffer, i: number, row: number, v: FeatureValue): void {
   }
 }
 
-/** Sets one value of a row already in the buffer (a label that arrived after its prediction). */
+/**
+ * Sets one value of a row already in the buffer (a label that arrived after its prediction). A number column a table
+ * was taken from is copied first (copy on write: one column, once per table taken), so that table keeps its values.
+ */
 export function setValue(buf: RowBuffer, row: number, column: string, value: FeatureValue): boolean {
   const i = buf.columns.findIndex((c) => c.name === column);
   if (i < 0 || row < 0 || row >= buf.length) return false;
+  const b = buf.buffers[i]!;
+  if (b.kind === 'number' && b.shared) {
+    b.values = b.values.slice();
+    b.shared = false;
+  }
   write(buf, i, row, value);
   return true;
 }
 
 /**
  * The buffer's rows as a Table (the shape every evaluation takes). Number columns are views of the buffer: later
- * appends never change rows already taken, so a table taken at a window's close stays valid while late rows arrive.
+ * appends never change rows already taken, and `setValue` copies a column before it changes a row of it, so a table
+ * taken at a window's close keeps its content while late rows and labels arrive.
  */
 export function bufferTable(buf: RowBuffer, source: string): Table {
   const n = buf.length;
   const columns: Column[] = buf.columns.map((spec, i) => {
     const b = buf.buffers[i]!;
     if (b.kind === 'number') {
+      b.shared = true;
       return { kind: 'number', name: spec.name, values: b.values.subarray(0, n), integer: spec.integer ?? false };
     }
     const values = new Array<string | null>(n);
@@ -261,7 +277,7 @@ export function restoreBuffer(s: BufferSnapshot): RowBuffer {
   buf.ts.set(s.ts);
   s.data.forEach((d, i) => {
     if ('numbers' in d) {
-      const b: NumberBuffer = { kind: 'number', values: new Float64Array(buf.ts.length) };
+      const b: NumberBuffer = { kind: 'number', values: new Float64Array(buf.ts.length), shared: false };
       d.numbers.forEach((x, r) => (b.values[r] = decodeNumber(x)));
       buf.buffers[i] = b;
     } else {

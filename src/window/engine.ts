@@ -139,24 +139,49 @@ export interface WindowState {
   readonly options: EngineOptions;
   readonly partitions: Map<PartitionId, PartitionProgress>;
   readonly windows: Map<string, OpenWindow>;
-  /** Prediction id -> the windows holding that prediction (a hopping window layout puts it in several). */
+  /**
+   * Prediction (model and id, see `joinKey`) -> the windows holding that prediction waiting for its label (a hopping
+   * window layout puts it in several).
+   */
   readonly predictions: Map<string, string[]>;
   /**
-   * Labels that came before their prediction, by prediction id, until the join bound passes; `replayed`: read
-   * before the checkpoint (a report already had it when it joined its prediction).
+   * Labels that came on their own, by prediction (model and id, see `joinKey`), in the order they came, whether
+   * before their prediction or after, each until no window a prediction it could join is in can still take it
+   * (`until`): a prediction joins the first of them within the join bound (see `withinJoin`) in either order.
    */
-  readonly earlyLabels: Map<string, EarlyLabel>;
+  readonly labels: Map<string, KeptLabel[]>;
   /** The stream's event time (see the module comment); never decreases while partitions are owned. */
   eventTime: number;
   /** Where the current step (a batch, a tick) started: what a report not yet written was produced after. */
   step: StepStart;
 }
 
-export interface EarlyLabel {
+export interface KeptLabel {
   readonly label: LabelRecord;
   readonly partition: PartitionId;
   readonly offset: bigint;
+  /** Read before the checkpoint (a report already had it when it joined its prediction). */
   readonly replayed: boolean;
+  /** The stream's event time from which it is dropped (see `labelUntil`); NaN: not known yet. */
+  readonly until: number;
+}
+
+/**
+ * The key a prediction and its labels meet by: ids are a model's own, so two models' predictions (and labels) with
+ * one id never meet. Unambiguous for any names (the model's length first).
+ */
+function joinKey(model: string, id: string): string {
+  return `${model.length}:${model}:${id}`;
+}
+
+/**
+ * Whether a label joins a prediction: their event times at most the model's join bound apart, on either side. A label
+ * stamped before its prediction counts (its time can be the outcome's, or come from another clock than the
+ * prediction's); so does one up to the bound after it. Both orders of arrival, and a replay, judge it the same way:
+ * from the two records' times alone.
+ */
+function withinJoin(labelTs: number, predictionTs: number, joinMs: number): boolean {
+  return Math.abs(labelTs - predictionTs) <= joinMs;
 }
 
 /** The event time and read positions at the start of a step. */
@@ -184,7 +209,7 @@ export function createWindowState(options: EngineOptions): WindowState {
     partitions: new Map(),
     windows: new Map(),
     predictions: new Map(),
-    earlyLabels: new Map(),
+    labels: new Map(),
     eventTime: -Infinity,
     step: { eventTime: -Infinity, positions: new Map() },
   };
@@ -344,7 +369,11 @@ export function revokePartitions(state: WindowState, revoked: ReadonlyArray<Part
   for (const [id, w] of state.windows) {
     if ([...w.firstOffsets.keys()].some((p) => closure.has(p))) dropWindow(state, id, w);
   }
-  for (const [id, early] of state.earlyLabels) if (closure.has(early.partition)) state.earlyLabels.delete(id);
+  for (const [key, kept] of state.labels) {
+    const left = kept.filter((k) => !closure.has(k.partition));
+    if (left.length === 0) state.labels.delete(key);
+    else if (left.length < kept.length) state.labels.set(key, left);
+  }
   const rewind: Checkpoint[] = [];
   for (const p of closure) {
     const progress = state.partitions.get(p);
@@ -461,7 +490,6 @@ export function addRecords(
     if (model.spec.shape.type === 'count') {
       const filled = addToCountWindow(state, model, route, record, partition, offset);
       if (filled) due.push(filled);
-      if (record.id !== undefined) state.earlyLabels.delete(record.id);
       continue;
     }
     const decisionTime = (replaying ? p.replay!.eventTime : state.eventTime) - model.spec.watermarkDelayMs;
@@ -495,7 +523,6 @@ export function addRecords(
       }
       accepted++;
     }
-    if (record.id !== undefined) state.earlyLabels.delete(record.id);
     if (accepted === 0 && !replaying) {
       late.push({
         record,
@@ -544,14 +571,16 @@ function version(w: OpenWindow): number {
 }
 
 /**
- * A prediction without its label waits for one (by id); a label that came first is joined at once. Count windows
- * are reported when full, so only labels that came first reach them. Says whether it joined a label read before
- * the checkpoint.
+ * A prediction without its label waits for one (by model and id); when labels came first, the first within the join
+ * bound (see `withinJoin`) is joined at once. Count windows are reported when full, so only labels that came first
+ * reach them. Says whether it joined a label read before the checkpoint.
  */
 function awaitLabel(state: WindowState, w: OpenWindow, record: StreamRecord, model: WindowModel): boolean {
   if (!model.labels || record.kind !== 'prediction' || record.id === undefined || !w.waiting) return false;
   const row = w.rows.length - 1;
-  const early = state.earlyLabels.get(record.id);
+  const key = joinKey(record.model, record.id);
+  const joinMs = model.labels.joinMs;
+  const early = state.labels.get(key)?.find((k) => withinJoin(k.label.ts, record.ts, joinMs));
   if (early) {
     setValue(w.rows, row, model.labels.column, early.label.label);
     w.labelsJoined++;
@@ -560,16 +589,20 @@ function awaitLabel(state: WindowState, w: OpenWindow, record: StreamRecord, mod
   }
   if (record.label !== undefined) return false;
   w.waiting.set(record.id, row);
-  const list = state.predictions.get(record.id);
+  const list = state.predictions.get(key);
   if (list) list.push(w.id);
-  else state.predictions.set(record.id, [w.id]);
+  else state.predictions.set(key, [w.id]);
   return false;
 }
 
+
 /**
- * Labels that arrive on their own (a labels topic), joined to their predictions by id. A label joined to a window
- * already reported makes it due again (a new version); a label whose prediction has not come yet waits until the
- * model's join bound has passed in event time. Labels do not move event time.
+ * Labels that arrive on their own (a labels topic), joined to their predictions by model and id when their event
+ * times are within the model's join bound (see `withinJoin`). A label joined to a window already reported makes it
+ * due again (a new version). Joined or not, a label is kept (see `WindowState.labels`, `labelUntil`): a prediction
+ * of the id that comes later joins the first kept within its bound, so of several labels of one id (duplicates, a
+ * correction) the first within the bound wins, whether the prediction came before them or after, and a replay
+ * that reads them in another order than the predictions makes the same joins. Labels do not move event time.
  */
 export function addLabels(
   state: WindowState,
@@ -584,22 +617,30 @@ export function addLabels(
     const replaying = readAt(p, offset, now);
     const model = modelOf(label.model);
     if (!model?.labels) continue;
-    const ids = state.predictions.get(label.id);
-    let joined = false;
-    for (const id of ids ?? []) {
+    const key = joinKey(label.model, label.id);
+    const still: string[] = [];
+    for (const id of state.predictions.get(key) ?? []) {
       const w = state.windows.get(id);
       const row = w?.waiting?.get(label.id);
       if (!w || row === undefined) continue;
-      setValue(w.rows, row, model.labels.column, label.label as FeatureValue);
+      // Out of its bound: the prediction waits on (for a later label within it).
+      if (!withinJoin(label.ts, w.rows.ts[row]!, model.labels.joinMs)) {
+        still.push(id);
+        continue;
+      }
       w.waiting!.delete(label.id);
+      setValue(w.rows, row, model.labels.column, label.label as FeatureValue);
       w.labelsJoined++;
       noteOffset(w, partition, offset);
       // Joined before the restart too: the report then already had it.
       if (replaying && w.closed) w.reported++;
-      joined = true;
     }
-    state.predictions.delete(label.id);
-    if (!joined) state.earlyLabels.set(label.id, { label, partition, offset, replayed: replaying });
+    if (still.length > 0) state.predictions.set(key, still);
+    else state.predictions.delete(key);
+    const kept: KeptLabel = { label, partition, offset, replayed: replaying, until: labelUntil(model, label.ts) };
+    const list = state.labels.get(key);
+    if (list) list.push(kept);
+    else state.labels.set(key, [kept]);
   }
 }
 
@@ -709,19 +750,39 @@ export function advance(state: WindowState, modelOf: (model: string) => WindowMo
     else if (!w.closed && idleFor(model)) due.push(report(state, w, 'idle', false));
     if (expired || !model) dropWindow(state, id, w);
   }
-  for (const [id, early] of state.earlyLabels) {
-    const joinMs = modelOf(early.label.model)?.labels?.joinMs ?? 0;
-    if (early.label.ts + joinMs <= state.eventTime) state.earlyLabels.delete(id);
+  const keeps = (k: KeptLabel) => (Number.isNaN(k.until) ? labelUntil(modelOf(k.label.model), k.label.ts) : k.until) > state.eventTime;
+  for (const [key, kept] of state.labels) {
+    if (kept.every(keeps)) continue;
+    const left = kept.filter(keeps);
+    if (left.length === 0) state.labels.delete(key);
+    else state.labels.set(key, left);
   }
   return due;
+}
+
+/**
+ * The stream's event time from which a label (see WindowState.labels) is dropped: no window that holds, or may
+ * still take, a prediction it could join is kept any more. The latest such prediction is at the label's time plus
+ * the join bound (see `withinJoin`), and its newest window is kept until its end plus `keepFor` past the
+ * watermark. So a prediction taken finds every label within its bound that came before it, and a window rebuilt
+ * by a replay (kept then) finds its labels read again, however far event time had gone when they came: which label
+ * joins never depends on when a label is dropped. Count windows take every record: when the bound has passed.
+ */
+function labelUntil(model: WindowModel | undefined, labelTs: number): number {
+  const latest = labelTs + (model?.labels?.joinMs ?? 0);
+  if (!model || model.spec.shape.type === 'count') return latest;
+  const windows = windowsFor(model.spec.shape, latest);
+  const end = windows[windows.length - 1]?.end ?? latest;
+  return end + keepFor(model) + model.spec.watermarkDelayMs;
 }
 
 function dropWindow(state: WindowState, id: string, w: OpenWindow): void {
   state.windows.delete(id);
   for (const pid of w.waiting?.keys() ?? []) {
-    const list = state.predictions.get(pid)?.filter((x) => x !== id);
-    if (list && list.length > 0) state.predictions.set(pid, list);
-    else state.predictions.delete(pid);
+    const key = joinKey(w.model, pid);
+    const list = state.predictions.get(key)?.filter((x) => x !== id);
+    if (list && list.length > 0) state.predictions.set(key, list);
+    else state.predictions.delete(key);
   }
 }
 
@@ -772,8 +833,8 @@ export function checkpoints(state: WindowState, inflight: ReadonlyArray<DueWindo
       const first = w.firstOffsets.get(partition);
       if (first !== undefined && first < offset) offset = first;
     }
-    for (const early of state.earlyLabels.values()) {
-      if (early.partition === partition && early.offset < offset) offset = early.offset;
+    for (const kept of state.labels.values()) {
+      for (const k of kept) if (k.partition === partition && k.offset < offset) offset = k.offset;
     }
     for (const d of inflight) {
       const first = d.offsets.get(partition);
@@ -911,7 +972,15 @@ export interface StateSnapshot {
     readonly waiting: Record<string, number> | null;
     readonly closed: boolean;
   }>;
-  readonly earlyLabels: ReadonlyArray<{ readonly label: LabelRecord; readonly partition: PartitionId; readonly offset: string; readonly replayed?: boolean }>;
+  /** The kept labels (see WindowState.labels), each id's in the order they came. */
+  readonly earlyLabels: ReadonlyArray<{
+    readonly label: LabelRecord;
+    readonly partition: PartitionId;
+    readonly offset: string;
+    readonly replayed?: boolean;
+    /** Absent in snapshots taken before it existed: worked out at the next `advance`. */
+    readonly until?: number | null;
+  }>;
 }
 
 const finiteOrNull = (x: number): number | null => (Number.isFinite(x) ? x : null);
@@ -955,7 +1024,9 @@ export function snapshotState(state: WindowState): StateSnapshot {
       waiting: w.waiting ? Object.fromEntries(w.waiting) : null,
       closed: w.closed,
     })),
-    earlyLabels: [...state.earlyLabels.values()].map((e) => ({ label: e.label, partition: e.partition, offset: e.offset.toString(), replayed: e.replayed })),
+    earlyLabels: [...state.labels.values()].flatMap((kept) =>
+      kept.map((k) => ({ label: k.label, partition: k.partition, offset: k.offset.toString(), replayed: k.replayed, until: finiteOrNull(k.until) })),
+    ),
   };
 }
 
@@ -1015,11 +1086,18 @@ export function restoreState(s: StateSnapshot): WindowState {
       closed: w.closed,
     });
     for (const pid of waiting?.keys() ?? []) {
-      const list = state.predictions.get(pid);
+      const key = joinKey(w.model, pid);
+      const list = state.predictions.get(key);
       if (list) list.push(w.id);
-      else state.predictions.set(pid, [w.id]);
+      else state.predictions.set(key, [w.id]);
     }
   }
-  for (const e of s.earlyLabels) state.earlyLabels.set(e.label.id, { label: e.label, partition: e.partition, offset: BigInt(e.offset), replayed: e.replayed ?? false });
+  for (const e of s.earlyLabels) {
+    const key = joinKey(e.label.model, e.label.id);
+    const kept: KeptLabel = { label: e.label, partition: e.partition, offset: BigInt(e.offset), replayed: e.replayed ?? false, until: e.until ?? NaN };
+    const list = state.labels.get(key);
+    if (list) list.push(kept);
+    else state.labels.set(key, [kept]);
+  }
   return state;
 }

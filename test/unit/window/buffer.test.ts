@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import type { Column } from '../../../src/core/table.js';
-import { appendRow, bufferTable, createBuffer, restoreBuffer, snapshotBuffer } from '../../../src/window/buffer.js';
+import { appendRow, bufferTable, createBuffer, restoreBuffer, setValue, snapshotBuffer } from '../../../src/window/buffer.js';
 
 describe('window row buffers', () => {
   const columns = [
@@ -74,6 +74,20 @@ describe('window row buffers', () => {
     expect(before.rowCount).toBe(1);
     const first = before.columns[0]!;
     expect(first.kind === 'number' && Array.from(first.values)).toEqual([1]);
+  });
+
+  it('keeps a table taken earlier unchanged when a value of a row in it is set, and the next table has the value', () => {
+    const b = createBuffer(columns, 2);
+    for (let i = 0; i < 3; i++) appendRow(b, i, { temp: i, shift: i });
+    const before = bufferTable(b, 'w');
+    expect(setValue(b, 0, 'temp', 5)).toBe(true);
+    setValue(b, 2, 'temp', 7);
+    const after = bufferTable(b, 'w');
+    setValue(b, 1, 'temp', 6);
+    const nums = (t: typeof before, i: number) => Array.from(t.columns[i]!.values as Float64Array);
+    expect([nums(before, 0), nums(after, 0), nums(bufferTable(b, 'w'), 0)]).toEqual([[0, 1, 2], [5, 1, 7], [5, 6, 7]]);
+    // the column not set is still shared with the buffer, not copied
+    expect((before.columns[1]!.values as Float64Array).buffer).toBe((after.columns[1]!.values as Float64Array).buffer);
   });
 
   it('turns a number column into text when a categorical value is not a number, keeping earlier values', () => {

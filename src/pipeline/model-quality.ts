@@ -2,13 +2,16 @@
  * Model health of a prediction window: the share of predictions with an error status, and, where labels are
  * present (inline, or joined later by id), the model's quality (classification: accuracy, precision, recall, F1,
  * ROC AUC from probability scores; regression: MAE and RMSE), each next to the same metric on the reference's rows
- * (when the reference has `prediction` and `label` columns) and the change against it.
+ * (when the reference has `prediction` and `label` (or `__label`) columns) and the change against it. Predictions
+ * and labels are compared as the same values (`labelsLike`); probability scores (numbers or numeric text, see
+ * models.ts) are thresholded at 0.5 into the positive class or not.
  */
 import type { Column, Table } from '../core/table.js';
 import {
   classificationQuality,
   metricChange,
   regressionQuality,
+  rocAuc,
   type ChangeResult,
   type ClassColumn,
   type MetricResult,
@@ -52,20 +55,55 @@ function numbers(c: Column): Float64Array {
   return out;
 }
 
-/** Probabilities of the positive class: numbers in [0, 1], not all whole. */
-function looksLikeScores(c: Column): boolean {
-  if (c.kind !== 'number') return false;
+/**
+ * A class named in text as a number column holds it (src/window/buffer.ts reads booleans as 1 and 0 and numeric
+ * text as its number), else the text itself.
+ */
+function asNumberClass(v: string): string | number {
+  if (v === 'true') return 1;
+  if (v === 'false') return 0;
+  const x = v.trim() === '' ? NaN : Number(v);
+  return Number.isNaN(x) ? v : x;
+}
+
+/**
+ * The labels as the prediction column holds its values, so that a prediction and its label are one class exactly
+ * when they are one value. Labels are text (the window keeps them as written; `true` is "true"); predictions are
+ * text too unless the reference stores them as numbers (class codes, scores: see models.ts), and then the labels
+ * are read as the window read those predictions (true as 1, "007" as 7).
+ */
+function labelsLike(label: Column, prediction: Column): ClassColumn {
+  if (label.kind === 'number' || prediction.kind === 'category') return label.values;
+  const read = label.values.map((v) => (v === null || v === '' ? null : asNumberClass(v)));
+  if (read.every((v) => typeof v !== 'string')) return Float64Array.from(read, (v) => (v === null ? NaN : v));
+  return read.map((v) => (v === null ? null : String(v)));
+}
+
+/** Probabilities of the positive class, or undefined: numbers (or numeric text) in [0, 1], not all whole. */
+export function scoresOf(c: Column): Float64Array | undefined {
+  const values = numbers(c);
   let fractional = false;
-  for (const x of c.values) {
+  for (let i = 0; i < values.length; i++) {
+    const x = values[i]!;
+    if (Number.isNaN(x)) {
+      // Text that is not a number: class names, not scores.
+      const v = c.kind === 'category' ? c.values[i] : null;
+      if (v !== null && v !== undefined && v.trim() !== '') return undefined;
+      continue;
+    }
     if (!Number.isFinite(x)) continue;
-    if (x < 0 || x > 1) return false;
+    if (x < 0 || x > 1) return undefined;
     if (!Number.isInteger(x)) fractional = true;
   }
-  return fractional;
+  return fractional ? values : undefined;
 }
 
 function isMissing(v: string | number | null): boolean {
   return v === null || (typeof v === 'number' && !Number.isFinite(v)) || v === '';
+}
+
+function classKey(v: string | number): string {
+  return typeof v === 'number' ? String(v) : v;
 }
 
 /** The metrics of one table (prediction and label columns named by the caller). */
@@ -77,29 +115,34 @@ function metricsOf(prediction: Column, label: Column, settings: PredictionSettin
     out.set('rmse', q.rmse);
     return out;
   }
-  const positive = settings.positiveLabel === null ? undefined : typeof settings.positiveLabel === 'boolean' ? String(settings.positiveLabel) : settings.positiveLabel;
+  const configured = settings.positiveLabel;
+  const positiveText = configured === null ? undefined : typeof configured === 'boolean' ? String(configured) : configured;
+  // The positive class as the predictions hold it: read as a number when they are numbers (so are the labels).
+  const positive = prediction.kind === 'number' && typeof positiveText === 'string' ? asNumberClass(positiveText) : positiveText;
+  const labels = labelsLike(label, prediction);
+  let truth: ClassColumn = labels;
   let predicted: ClassColumn = classColumn(prediction);
-  let scores: Float64Array | undefined;
-  if (positive !== undefined && looksLikeScores(prediction)) {
-    // Scores: the predicted class is the positive one at 0.5 and above, else the other class the labels hold.
-    const classes = new Set<string>();
-    for (const v of classColumn(label)) if (!isMissing(v)) classes.add(String(v));
-    classes.delete(String(positive));
-    if (classes.size === 1) {
-      const negative = [...classes][0]!;
-      scores = (prediction as Extract<Column, { kind: 'number' }>).values;
-      predicted = Array.from(scores, (s) => (Number.isFinite(s) ? (s >= 0.5 ? String(positive) : negative) : null));
-    }
+  const scores = positive !== undefined ? scoresOf(prediction) : undefined;
+  if (positive !== undefined && scores) {
+    // Scores of the positive class: positive at 0.5 and above, else not positive, whatever classes the window's
+    // labels hold, and the labels read the same way (positive or not): sklearn's metric(y == pos, s >= 0.5), which
+    // equals metric(y, where(s >= 0.5, pos, neg)) for binary labels. ROC AUC takes the labels as they are.
+    const pos = classKey(positive);
+    const not = `not ${pos}`;
+    predicted = Array.from(scores, (s) => (Number.isFinite(s) ? (s >= 0.5 ? pos : not) : null));
+    truth = Array.from({ length: labels.length }, (_, i) => {
+      const v = labels[i]!;
+      return isMissing(v) ? null : classKey(v) === pos ? pos : not;
+    });
   }
-  const q = classificationQuality(classColumn(label), predicted, {
-    ...(positive !== undefined ? { positive, average: 'binary' as const } : { average: 'macro' as const }),
-    ...(scores ? { scores } : {}),
+  const q = classificationQuality(truth, predicted, {
+    ...(positive !== undefined ? { positive: scores ? classKey(positive) : positive, average: 'binary' as const } : { average: 'macro' as const }),
   });
   out.set('accuracy', q.accuracy);
   out.set('precision', q.precision);
   out.set('recall', q.recall);
   out.set('f1', q.f1);
-  if (q.rocAuc) out.set('roc_auc', q.rocAuc);
+  if (scores && positive !== undefined) out.set('roc_auc', rocAuc(labels, scores, positive));
   return out;
 }
 
@@ -110,7 +153,8 @@ function referenceMetrics(reference: Table | null, settings: PredictionSettings)
   const cached = referenceCache.get(reference);
   if (cached !== undefined) return cached;
   const p = column(reference, 'prediction');
-  const l = column(reference, 'label');
+  // `__label`: a reference built from window samples stored before they named the column `label`.
+  const l = column(reference, 'label') ?? column(reference, LABEL_COLUMN);
   const metrics = p && l ? metricsOf(p, l, settings) : null;
   referenceCache.set(reference, metrics);
   return metrics;

@@ -42,8 +42,35 @@ export interface EvaluationSettings {
   readonly quality?: QualityConfig;
 }
 
-/** Record fields of the data contract: never features, even when a reference file had such a column. */
-const RECORD_FIELDS = new Set(['model', 'ts', 'model_version', 'id', 'label', 'status']);
+/**
+ * Record fields of the data contract: never features, even when a reference file had such a column. `__label` and
+ * `__status` are the window's own columns for them (LABEL_COLUMN, STATUS_COLUMN), which samples stored before they
+ * were renamed `label` and `status` still carry (references built from such windows).
+ */
+export const RECORD_FIELDS: ReadonlySet<string> = new Set(['model', 'ts', 'model_version', 'id', 'label', 'status', LABEL_COLUMN, STATUS_COLUMN]);
+
+/**
+ * How a prediction model's `prediction` column is stored, so that it compares like with like with the labels (model
+ * quality) and with the reference (prediction drift):
+ * - regression: numbers;
+ * - classification, when the reference has a `prediction` column: as the reference stores it (booleans as booleans,
+ *   class names as text, class codes or probability scores as numbers);
+ * - classification otherwise: as text, the value as written (`true`, `"007"`, `"1.0"`), which is how labels are
+ *   stored: a prediction and its label are the same class exactly when they are the same value. Probability scores
+ *   are read back as numbers for the metrics (see model-quality.ts).
+ * A `prediction` entry among the configured features is stored as any configured feature is (the reference's
+ * storage, else its declared type), regression aside.
+ */
+function predictionColumn(settings: ModelSettings, reference: LoadedReference | undefined): BufferColumnSpec {
+  const stored = reference?.snapshot.columns.find((c) => c.name === 'prediction');
+  if (settings.prediction?.task === 'regression') {
+    return { name: 'prediction', kind: 'number', integer: stored?.kind === 'number' ? (stored.integer ?? false) : false };
+  }
+  if (stored) return { name: 'prediction', kind: stored.kind, integer: stored.integer ?? false, dtype: stored.dtype ?? 'string' };
+  const declared = settings.features?.get('prediction');
+  if (declared === 'numerical') return { name: 'prediction', kind: 'number' };
+  return { name: 'prediction', kind: 'category', dtype: 'string' };
+}
 
 /** A model's schema and window layout, from its settings and (when the settings name no features) its reference. */
 export interface ResolvedModel {
@@ -73,8 +100,8 @@ export function resolveModel(model: string, settings: ModelSettings, reference: 
     }
   } else if (reference) {
     for (const c of reference.snapshot.columns) {
-      if (segment.has(c.name) || RECORD_FIELDS.has(c.name)) continue;
-      if (settings.kind !== 'prediction' && c.name === 'prediction') continue;
+      // `prediction` is a prediction model's own column (predictionColumn), never a telemetry model's feature.
+      if (segment.has(c.name) || RECORD_FIELDS.has(c.name) || c.name === 'prediction') continue;
       columns.push({ name: c.name, kind: c.kind, integer: c.integer ?? false, dtype: c.dtype ?? 'string' });
       features.set(c.name, c.type);
     }
@@ -86,7 +113,9 @@ export function resolveModel(model: string, settings: ModelSettings, reference: 
     // The prediction is windowed like a feature (prediction drift); label and status ride along for model quality.
     features.delete('prediction');
     const regression = settings.prediction?.task === 'regression';
-    if (!columns.some((c) => c.name === 'prediction')) columns.push({ name: 'prediction', kind: 'number' });
+    const at = columns.findIndex((c) => c.name === 'prediction');
+    if (at >= 0) columns.splice(at, 1);
+    columns.push(predictionColumn(settings, reference));
     columns.push({ name: LABEL_COLUMN, kind: regression ? 'number' : 'category', dtype: 'string' });
     columns.push({ name: STATUS_COLUMN, kind: 'category', dtype: 'string' });
     return {

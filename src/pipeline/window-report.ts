@@ -5,7 +5,7 @@
  */
 import { createHash } from 'node:crypto';
 import type { WindowFeatureResult, WindowKey, WindowOutlierResult, WindowQualityResult, WindowRecord } from '../core/store.js';
-import { getColumn, type Table } from '../core/table.js';
+import { getColumn, type Column, type Table } from '../core/table.js';
 import { columnDrift, type ColumnDrift } from '../drift/column-drift.js';
 import { datasetDrift, type DatasetDrift } from '../drift/dataset-drift.js';
 import { METHODS } from '../drift/methods.js';
@@ -14,9 +14,9 @@ import { runQualityChecks, type QualityCheckResult } from '../quality/index.js';
 import { sampleRows, type LoadedReference } from '../reference/lifecycle.js';
 import { sortedFiniteMemo } from '../stats/sorted.js';
 import type { DriftEvent } from '../core/drift-event.js';
-import type { DueWindow } from '../window/engine.js';
-import type { EvaluationSettings } from './models.js';
-import { modelHealth, type ModelHealth, type PredictionSettings } from './model-quality.js';
+import { LABEL_COLUMN, STATUS_COLUMN, type DueWindow } from '../window/engine.js';
+import { RECORD_FIELDS, type EvaluationSettings } from './models.js';
+import { modelHealth, scoresOf, type ModelHealth, type PredictionSettings } from './model-quality.js';
 
 /** Seed of the reservoir that picks the rows stored with a window (fixed: the same window stores the same rows). */
 const SAMPLE_SEED = 7;
@@ -37,7 +37,9 @@ export interface WindowEvaluation {
 
 /**
  * Drift of every profiled feature (method per feature), the dataset share, outliers and quality checks. A feature
- * the window does not carry, and a window with no rows, give insufficient-data results, never an exception.
+ * the window does not carry, and a window with no rows, give insufficient-data results, never an exception. A
+ * reference column that is no feature is not reported: a record field (`label`, `status`, `id`, ..., RECORD_FIELDS),
+ * and `prediction` outside prediction models. Reads only the window's table of `due` (see evaluation-worker.ts).
  */
 export function evaluateWindow(
   due: DueWindow,
@@ -56,6 +58,7 @@ export function evaluateWindow(
   const columns: ColumnDrift[] = [];
   const present = new Set<string>();
   for (const ref of profile.columns) {
+    if (RECORD_FIELDS.has(ref.name) || (!prediction && ref.name === 'prediction')) continue;
     const col = getColumn(due.table, ref.name);
     const options = settings.perFeature.get(ref.name) ?? settings.drift;
     if (!col) {
@@ -179,8 +182,28 @@ export function windowRecord(e: WindowEvaluation, sample: number): WindowRecord 
     features,
     outliers,
     quality,
-    ...(sample > 0 && table.rowCount > 0 ? { sample: sampleRows(table, sample, SAMPLE_SEED) } : {}),
+    ...(sample > 0 && table.rowCount > 0 ? { sample: storedSample(sampleRows(table, sample, SAMPLE_SEED), e.health !== null) } : {}),
   };
+}
+
+/**
+ * A window's rows as stored for references built from past windows: a prediction window's label and status
+ * columns under their record names (`label`, `status`: what a reference's score is computed from, and never a
+ * feature), and probability scores kept as text (a classifier's predictions without a reference to follow, see
+ * models.ts) stored as numbers, so such a reference compares scores as numbers.
+ */
+function storedSample(rows: Table, predictions: boolean): Table {
+  if (!predictions) return rows;
+  const columns = rows.columns.map((c): Column => {
+    if (c.name === LABEL_COLUMN) return { ...c, name: 'label' };
+    if (c.name === STATUS_COLUMN) return { ...c, name: 'status' };
+    if (c.name === 'prediction' && c.kind === 'category') {
+      const scores = scoresOf(c);
+      if (scores) return { kind: 'number', name: c.name, values: scores, integer: false };
+    }
+    return c;
+  });
+  return { ...rows, columns };
 }
 
 function hash16(parts: unknown[]): string {

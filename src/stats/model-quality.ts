@@ -8,7 +8,9 @@
  * targets as `Float64Array`. A row missing a label or a prediction (null, "", NaN, +/-inf: the spec's "missing") is
  * skipped and counted in `skipped`; sklearn would reject such input, so the numbers equal sklearn's on the rows that
  * remain. Every function returns `{ status: 'ok', value, n, skipped }` or `{ status: 'insufficient_data', reason, n,
- * skipped }` (see outcome.ts), never NaN; only programming errors (columns of different lengths) throw.
+ * skipped }` (see outcome.ts), never NaN or +/-inf: a regression error that overflows float64 (sklearn's inf, which
+ * JSON cannot carry) is insufficient with a reason saying so. Only programming errors (columns of different
+ * lengths) throw.
  *
  * Sums are formed in numpy's order (`pairwiseSum`), so averages agree with sklearn to the last bits or nearly so.
  */
@@ -327,24 +329,27 @@ export function classificationQuality(
 
 /**
  * Mean absolute error mean(|predicted - actual|): sklearn's `mean_absolute_error(y_true, y_pred)`. Rows where
- * either value is NaN or infinite are skipped and counted. Insufficient when no row remains. O(n).
+ * either value is NaN or infinite are skipped and counted. Insufficient when no row remains, and when the result
+ * overflows float64 (finite values whose differences or sum exceed ~1.8e308: sklearn gives inf). O(n).
  */
 export function meanAbsoluteError(actual: Float64Array, predicted: Float64Array): MetricResult {
   const { errors, n, skipped } = residuals('mean_absolute_error', actual, predicted);
   if (n === 0) return insufficientWith('mae: no row has both a finite target and a finite prediction', { n, skipped });
   for (let i = 0; i < n; i++) errors[i] = Math.abs(errors[i]!);
-  return { status: 'ok', value: pairwiseSum(errors, 0, n) / n, n, skipped };
+  return finiteOr('mae', pairwiseSum(errors, 0, n) / n, { n, skipped });
 }
 
 /**
  * Root mean squared error sqrt(mean((actual - predicted)^2)): sklearn's `root_mean_squared_error(y_true, y_pred)`.
- * Rows where either value is NaN or infinite are skipped and counted. Insufficient when no row remains. O(n).
+ * Rows where either value is NaN or infinite are skipped and counted. Insufficient when no row remains, and when
+ * the squares overflow float64 (a residual above ~1.3e154: sklearn gives inf, e.g. for [1e200, 0] against [0, 0]).
+ * O(n).
  */
 export function rootMeanSquaredError(actual: Float64Array, predicted: Float64Array): MetricResult {
   const { errors, n, skipped } = residuals('root_mean_squared_error', actual, predicted);
   if (n === 0) return insufficientWith('rmse: no row has both a finite target and a finite prediction', { n, skipped });
   for (let i = 0; i < n; i++) errors[i] = errors[i]! * errors[i]!;
-  return { status: 'ok', value: Math.sqrt(pairwiseSum(errors, 0, n) / n), n, skipped };
+  return finiteOr('rmse', Math.sqrt(pairwiseSum(errors, 0, n) / n), { n, skipped });
 }
 
 /** MAE and RMSE over the same rows. O(n). */
@@ -357,7 +362,8 @@ export function regressionQuality(actual: Float64Array, predicted: Float64Array)
 
 /**
  * How a score moved from the reference to the current window. `relative` is null when the reference is 0 (the
- * ratio has no meaning there). Both scores must be finite (metric results never hold NaN): otherwise throws.
+ * ratio has no meaning there) or the ratio overflows (a subnormal reference). Both scores must be finite: otherwise
+ * throws (a programming error; `metricChange`, which the reports use, never passes a non-finite score).
  *
  * @example scoreChange(0.8, 0.7) // { reference: 0.8, current: 0.7, absolute: -0.1..., relative: -0.125 }
  */
@@ -366,15 +372,26 @@ export function scoreChange(reference: number, current: number): ScoreChange {
     throw new RangeError(`scoreChange: scores must be finite (reference ${reference}, current ${current})`);
   }
   const absolute = current - reference;
-  return { reference, current, absolute, relative: reference === 0 ? null : absolute / Math.abs(reference) };
+  const relative = reference === 0 ? null : absolute / Math.abs(reference);
+  return { reference, current, absolute, relative: relative !== null && Number.isFinite(relative) ? relative : null };
 }
 
-/** `scoreChange` of two metric results; insufficient (with both reasons) when either is. */
+/**
+ * `scoreChange` of two metric results; insufficient (with both reasons) when either is, or when either value or
+ * their difference is not finite (a result made elsewhere than here): never throws for a metric's value.
+ */
 export function metricChange(reference: MetricResult, current: MetricResult): ChangeResult {
   if (reference.status !== 'ok' || current.status !== 'ok') {
     const reasons: string[] = [];
     if (reference.status !== 'ok') reasons.push(`reference: ${reference.reason}`);
     if (current.status !== 'ok') reasons.push(`current: ${current.reason}`);
+    return { status: 'insufficient_data', reason: reasons.join('; ') };
+  }
+  if (!Number.isFinite(current.value - reference.value)) {
+    const reasons: string[] = [];
+    if (!Number.isFinite(reference.value)) reasons.push(`reference: the value is ${reference.value}`);
+    if (!Number.isFinite(current.value)) reasons.push(`current: the value is ${current.value}`);
+    if (reasons.length === 0) reasons.push(`the change from ${reference.value} to ${current.value} overflows`);
     return { status: 'insufficient_data', reason: reasons.join('; ') };
   }
   return { status: 'ok', ...scoreChange(reference.value, current.value) };
@@ -391,6 +408,18 @@ function ok(value: number, counted: Counted): MetricValue {
 
 function insufficientWith(reason: string, counted: Counted): MetricInsufficient {
   return { status: 'insufficient_data', reason, n: counted.n, skipped: counted.skipped };
+}
+
+/**
+ * An error metric's value, or insufficient when it overflowed: sklearn returns inf there, which the store and the
+ * drift event (JSON) cannot carry, so the reason says what happened instead.
+ */
+function finiteOr(metric: 'mae' | 'rmse', value: number, counted: Counted): MetricResult {
+  if (Number.isFinite(value)) return ok(value, counted);
+  return insufficientWith(
+    `${metric}: the result overflows float64 (scikit-learn gives inf): the errors are too large to ${metric === 'rmse' ? 'square and sum' : 'sum'}`,
+    counted,
+  );
 }
 
 function noRows(metric: string, counted: Counted): MetricInsufficient {

@@ -214,6 +214,20 @@ describe('regression', () => {
     expect(rootMeanSquaredError(t, p)).toEqual({ status: 'ok', value: Math.sqrt(17 / 3), n: 3, skipped: 3 });
   });
 
+  it('reports an overflow as sklearn does where the value is finite, else insufficient with a reason (never inf)', () => {
+    // sklearn 1.x: mean_absolute_error([1e200, 0], [0, 0]) = 5e199; root_mean_squared_error(...) = inf (the square
+    // of 1e200 overflows), which neither the store nor JSON can carry.
+    const q = regressionQuality(Float64Array.of(1e200, 0), Float64Array.of(0, 0));
+    expect(q.mae).toEqual({ status: 'ok', value: 5e199, n: 2, skipped: 0 });
+    expect(q.rmse).toMatchObject({ status: 'insufficient_data', n: 2, skipped: 0 });
+    if (q.rmse.status === 'insufficient_data') expect(q.rmse.reason).toMatch(/^rmse: the result overflows float64 \(scikit-learn gives inf\)/);
+    // mean_absolute_error([1.5e308], [-1.5e308]) = inf (the residual overflows) and mean_absolute_error([1e308, 1e308],
+    // [0, 0]) = inf (the sum does); root_mean_squared_error([1e150, 1e150], [0, 0]) = 1e150 (finite: reported).
+    expect(meanAbsoluteError(Float64Array.of(1.5e308), Float64Array.of(-1.5e308)).status).toBe('insufficient_data');
+    expect(meanAbsoluteError(Float64Array.of(1e308, 1e308), Float64Array.of(0, 0)).status).toBe('insufficient_data');
+    expect(value(rootMeanSquaredError(Float64Array.of(1e150, 1e150), Float64Array.of(0, 0)))).toBe(1e150);
+  });
+
   it('is insufficient when nothing is left, and 0 for exact predictions', () => {
     const q = regressionQuality(Float64Array.of(NaN, 1), Float64Array.of(1, NaN));
     expect(q.mae).toMatchObject({ status: 'insufficient_data', n: 0, skipped: 2 });
@@ -243,5 +257,18 @@ describe('change against a reference', () => {
     const r = metricChange(ok, none);
     expect(r.status).toBe('insufficient_data');
     if (r.status === 'insufficient_data') expect(r.reason).toBe('current: roc_auc: only one class');
+  });
+
+  it('never throws for a non-finite metric value: the change is insufficient, the ratio null when it overflows', () => {
+    const ok: MetricResult = { status: 'ok', value: 0.40926763859362253, n: 100, skipped: 0 };
+    const inf: MetricResult = { status: 'ok', value: Infinity, n: 2, skipped: 0 };
+    expect(metricChange(ok, inf)).toEqual({ status: 'insufficient_data', reason: 'current: the value is Infinity' });
+    expect(metricChange(inf, ok)).toEqual({ status: 'insufficient_data', reason: 'reference: the value is Infinity' });
+    expect(metricChange({ ...ok, value: NaN }, { ...ok, value: NaN }).status).toBe('insufficient_data');
+    // The change of the overflowing RMSE above against a finite reference: no throw, no change.
+    const rmse = rootMeanSquaredError(Float64Array.of(1e200, 0), Float64Array.of(0, 0));
+    expect(metricChange(ok, rmse).status).toBe('insufficient_data');
+    // 0.5 / 5e-324 overflows: the relative change has no value, the absolute one has.
+    expect(scoreChange(5e-324, 0.5)).toEqual({ reference: 5e-324, current: 0.5, absolute: 0.5, relative: null });
   });
 });

@@ -36,7 +36,7 @@ import {
 import { batchDecoder, type DeadLetterDraft, type DecodeLimits, type ModelSchema } from './decode.js';
 import { resolveModel, type ModelSettings, type ResolvedModel } from './models.js';
 import { InlineEvaluator, type Evaluator } from './evaluator.js';
-import { deadLetterId, driftEvent, windowRecord, type DriftEvent, type WindowEvaluation } from './window-report.js';
+import { deadLetterId, driftEvent, storedSample, windowRecord, type DriftEvent, type WindowEvaluation } from './window-report.js';
 
 /** What the pipeline tells the outside (console summary, metrics, alert rules). */
 export type PipelineEvent =
@@ -121,6 +121,8 @@ interface Capture {
   readonly request: CaptureRequest;
   readonly buffer: RowBuffer;
   firstTs: number;
+  /** A prediction model's capture (its `prediction` column as window samples store it). */
+  readonly predictions: boolean;
   readonly resolve: (t: Table) => void;
   readonly reject: (e: Error) => void;
 }
@@ -417,7 +419,7 @@ export class Pipeline implements SourceHandler {
     if (request.records === undefined && request.durationMs === undefined) throw new CaptureError('a capture needs a record count or a duration');
     const columns = m.window.columns.filter((c) => c.name !== LABEL_COLUMN && c.name !== STATUS_COLUMN);
     return new Promise<Table>((resolve, reject) => {
-      const capture: Capture = { request, buffer: createBuffer(columns), firstTs: NaN, resolve, reject };
+      const capture: Capture = { request, buffer: createBuffer(columns), firstTs: NaN, predictions: m.settings.kind === 'prediction', resolve, reject };
       const list = this.captures.get(model) ?? [];
       list.push(capture);
       this.captures.set(model, list);
@@ -447,7 +449,9 @@ export class Pipeline implements SourceHandler {
         }
         if (spanOver || (c.request.records !== undefined && c.buffer.length >= c.request.records)) {
           this.endCapture(record.model, c);
-          c.resolve(bufferTable(c.buffer, `stream capture of ${record.model}`));
+          // As a window's stored sample: probability scores held as text (no reference said otherwise) become
+          // numbers, so the reference made of them compares scores as numbers.
+          c.resolve(storedSample(bufferTable(c.buffer, `stream capture of ${record.model}`), c.predictions));
         }
       }
     }

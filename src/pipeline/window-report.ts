@@ -192,7 +192,7 @@ export function windowRecord(e: WindowEvaluation, sample: number): WindowRecord 
  * feature), and probability scores kept as text (a classifier's predictions without a reference to follow, see
  * models.ts) stored as numbers, so such a reference compares scores as numbers.
  */
-function storedSample(rows: Table, predictions: boolean): Table {
+export function storedSample(rows: Table, predictions: boolean): Table {
   if (!predictions) return rows;
   const columns = rows.columns.map((c): Column => {
     if (c.name === LABEL_COLUMN) return { ...c, name: 'label' };

@@ -366,3 +366,35 @@ describe('reference columns that are record fields', () => {
     expect(t.columns.map((c) => c.column)).toEqual(['x']);
   });
 });
+
+describe('a reference captured from the stream', () => {
+  it('holds a classifier\'s probability scores as numbers, and its class names as written', async () => {
+    const capture = async (predictions: unknown[]) => {
+      const store = { async putWindowResults() {}, async putWindowDetails() {}, async putDeadLetters() {} } as unknown as Store;
+      const source = new ListSource();
+      const settings = classifier(true);
+      const pipeline = new Pipeline({
+        store,
+        source,
+        publisher: null,
+        topics: { driftEvents: null, deadLetters: null },
+        reference: () => undefined,
+        settings: (m) => (m === 'm' ? settings : undefined),
+        defaults: settings,
+        limits: { maxRecordBytes: 1 << 20, maxFutureMs: 1e13, maxPastMs: 1e13 },
+        idleTimeoutMs: 0,
+      });
+      await source.start(pipeline);
+      const taken = pipeline.capture('m', { records: predictions.length });
+      await source.send(predictions.map((prediction, i) => ({ model: 'm', ts: START + i * 1000, id: `c${i}`, prediction, features: { x: i } })));
+      const table = await taken;
+      await pipeline.flush();
+      return table.columns.find((c) => c.name === 'prediction');
+    };
+    const scores = await capture([0.9, 0.25, 0.5]);
+    expect(scores?.kind).toBe('number');
+    expect(Array.from(scores!.values as Float64Array)).toEqual([0.9, 0.25, 0.5]);
+    const classes = await capture([true, false, '007']);
+    expect(classes).toMatchObject({ kind: 'category', values: ['true', 'false', '007'] });
+  });
+});

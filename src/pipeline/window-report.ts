@@ -58,7 +58,8 @@ export function evaluateWindow(
   const columns: ColumnDrift[] = [];
   const present = new Set<string>();
   for (const ref of profile.columns) {
-    if (RECORD_FIELDS.has(ref.name) || (!prediction && ref.name === 'prediction')) continue;
+    // The fields the window is segmented by hold one value in it: they key the window, they are not its features.
+    if (RECORD_FIELDS.has(ref.name) || (!prediction && ref.name === 'prediction') || Object.hasOwn(due.key.segment, ref.name)) continue;
     const col = getColumn(due.table, ref.name);
     const options = settings.perFeature.get(ref.name) ?? settings.drift;
     if (!col) {

@@ -365,6 +365,17 @@ describe('reference columns that are record fields', () => {
     const t = window(await run(telemetry, ref, x.map(() => ({}))));
     expect(t.columns.map((c) => c.column)).toEqual(['x']);
   });
+
+  it('nor are the fields a model is segmented by', async () => {
+    const n = 40;
+    const x = Array.from({ length: n }, (_, i) => i % 7);
+    const ref = reference('m', [num('x', x, true), cat('lot_id', x.map((v) => `L${v % 3}`))]);
+    const telemetry: ModelSettings = { ...classifier(null), kind: 'telemetry', segmentBy: ['lot_id'], features: undefined };
+    delete (telemetry as { prediction?: unknown }).prediction;
+    const e = window(await run(telemetry, ref, x.map(() => ({ segment: { lot_id: 'L1' } }))));
+    expect(e.due.key.segment).toEqual({ lot_id: 'L1' });
+    expect(e.columns.map((c) => c.column)).toEqual(['x']);
+  });
 });
 
 describe('a reference captured from the stream', () => {

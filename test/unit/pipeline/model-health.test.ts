@@ -370,7 +370,7 @@ describe('reference columns that are record fields', () => {
     const n = 40;
     const x = Array.from({ length: n }, (_, i) => i % 7);
     const ref = reference('m', [num('x', x, true), cat('lot_id', x.map((v) => `L${v % 3}`))]);
-    const telemetry: ModelSettings = { ...classifier(null), kind: 'telemetry', segmentBy: ['lot_id'], features: undefined };
+    const telemetry: ModelSettings = { ...classifier(null), kind: 'telemetry', segmentBy: ['lot_id'], features: null };
     delete (telemetry as { prediction?: unknown }).prediction;
     const e = window(await run(telemetry, ref, x.map(() => ({ segment: { lot_id: 'L1' } }))));
     expect(e.due.key.segment).toEqual({ lot_id: 'L1' });

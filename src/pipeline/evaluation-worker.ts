@@ -25,8 +25,8 @@ port.on('message', (m: ToWorker) => {
   try {
     const reference = m.referenceId === null ? undefined : references.get(m.referenceId);
     if (m.referenceId !== null && !reference) throw new Error(`reference ${m.referenceId} was not sent to this worker`);
-    // evaluateWindow reads only the window's table; the rest of the window stays with the pipeline.
-    const due = { table: m.table } as DueWindow;
+    // evaluateWindow reads only the window's table and key; the rest of the window stays with the pipeline.
+    const due = { table: m.table, key: m.key } as DueWindow;
     const { due: _due, reference: _reference, ...result } = evaluateWindow(due, reference, m.settings, Date.now(), m.prediction);
     port.postMessage({ type: 'done', job: m.job, result } satisfies FromWorker);
   } catch (e) {

@@ -10,6 +10,7 @@
 import { existsSync } from 'node:fs';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
+import type { WindowKey } from '../core/store.js';
 import type { Table } from '../core/table.js';
 import type { LoadedReference } from '../reference/lifecycle.js';
 import type { DueWindow } from '../window/engine.js';
@@ -110,6 +111,8 @@ export type ToWorker =
       /** WARM_UP_JOB: a warm-up window, whose answer nobody waits for. */
       readonly job: number;
       readonly table: Table;
+      /** The window's key (evaluation skips reference columns the window is segmented by). */
+      readonly key: WindowKey;
       readonly referenceId: string | null;
       readonly settings: EvaluationSettings;
       readonly prediction: PredictionSettings | undefined;
@@ -252,7 +255,8 @@ export class WorkerEvaluator implements Evaluator {
         while (slot.warmUps < WARM_UP_WINDOWS && reference.rows.rowCount > 0) {
           table ??= warmUpTable(reference.rows, Math.max(1, Math.min(WARM_UP_ROWS, Math.floor(WARM_UP_CELLS / Math.max(1, reference.rows.columns.length)))));
           // A window like any other (its answer is dropped), so the compiler learns what real windows bring.
-          slot.worker.postMessage({ type: 'evaluate', job: WARM_UP_JOB, table, referenceId: id, settings: request.settings, prediction: request.prediction } satisfies ToWorker);
+          const key: WindowKey = { model: reference.snapshot.model, segment: {}, start: 0, end: 0 };
+          slot.worker.postMessage({ type: 'evaluate', job: WARM_UP_JOB, table, key, referenceId: id, settings: request.settings, prediction: request.prediction } satisfies ToWorker);
           slot.warmUps++;
         }
       } catch {
@@ -291,6 +295,7 @@ export class WorkerEvaluator implements Evaluator {
       type: 'evaluate',
       job: job.id,
       table: compactTable(request.due.table),
+      key: request.due.key,
       referenceId: refId,
       settings: request.settings,
       prediction: request.prediction,

@@ -39,7 +39,8 @@ export interface WindowEvaluation {
  * Drift of every profiled feature (method per feature), the dataset share, outliers and quality checks. A feature
  * the window does not carry, and a window with no rows, give insufficient-data results, never an exception. A
  * reference column that is no feature is not reported: a record field (`label`, `status`, `id`, ..., RECORD_FIELDS),
- * and `prediction` outside prediction models. Reads only the window's table of `due` (see evaluation-worker.ts).
+ * `prediction` outside prediction models, and the fields the window is segmented by. Reads only the window's table
+ * and key of `due` (see evaluation-worker.ts).
  */
 export function evaluateWindow(
   due: DueWindow,

@@ -74,6 +74,22 @@ describe('WorkerEvaluator', () => {
     });
   });
 
+  it('skips, on the workers as here, the reference columns a window is segmented by', async () => {
+    await withPool(2, 1, {}, async (pool, requests) => {
+      const inline = new InlineEvaluator();
+      const field = (await inline.evaluate(requests[0]!)).columns[0]!.column;
+      const segmented = requests.map((r) => ({ ...r, due: { ...r.due, key: { ...r.due.key, segment: { [field]: 'L1' } } } }));
+      const onWorkers = await Promise.all(segmented.map((r) => pool.evaluate(r)));
+      const here = await Promise.all(segmented.map((r) => inline.evaluate(r)));
+      expect(onWorkers.map(content)).toEqual(here.map(content));
+      const tested = onWorkers[0]!.columns.map((c) => c.column);
+      expect(tested).not.toContain(field);
+      const unsegmented = (await inline.evaluate(requests[0]!)).columns.map((c) => c.column);
+      expect(unsegmented).toContain(field);
+      expect(tested).toEqual(unsegmented.filter((c) => c !== field));
+    });
+  });
+
   it('copies a prepared reference to every worker once with its warm-up windows, before any window, and evaluates as this thread does', async () => {
     const posted = vi.spyOn(Worker.prototype, 'postMessage');
     await withPool(6, 2, {}, async (pool, requests) => {

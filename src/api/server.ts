@@ -17,6 +17,34 @@ export interface ApiServerOptions {
   readonly apiToken?: string;
   /** Default body limit of every route (ingest sets its own, the same by default). */
   readonly maxBodyBytes: number;
+  /** Where the host and the port are set, for the message of a failed `listen` (e.g. `http.port / DRIFTWATCH_HTTP_PORT`). */
+  readonly settings?: { readonly host: string; readonly port: string };
+}
+
+/** Why a host and port cannot be listened on, by the error's Node `code`; which setting to change. */
+const LISTEN_FAILURES: Readonly<Record<string, { readonly reason: string; readonly setting: 'host' | 'port' }>> = {
+  EADDRINUSE: { reason: 'the address is already in use', setting: 'port' },
+  EACCES: { reason: 'permission denied (a port below 1024 needs privileges)', setting: 'port' },
+  EADDRNOTAVAIL: { reason: 'the address is not one of this host\'s', setting: 'host' },
+  ENOTFOUND: { reason: 'the host name does not resolve', setting: 'host' },
+  EAI_NONAME: { reason: 'the host name does not resolve', setting: 'host' },
+  EAI_FAIL: { reason: 'the host name does not resolve', setting: 'host' },
+  EAI_AGAIN: { reason: 'the host name could not be resolved (DNS did not answer)', setting: 'host' },
+};
+
+/**
+ * The address cannot be listened on: in use, not this host's, a name that does not resolve, a privileged port. A
+ * mistake in the settings or the environment, not in driftwatch: one line, naming the address and the setting.
+ */
+export class ListenError extends Error {
+  override readonly name = 'ListenError';
+  /** Node's error code: EADDRINUSE, EADDRNOTAVAIL, EACCES, ENOTFOUND, ... */
+  readonly code: string;
+
+  constructor(host: string, port: number, code: string, reason: string, setting: string | undefined, cause: unknown) {
+    super(`cannot listen on ${host.includes(':') ? `[${host}]` : host}:${port}: ${reason}${setting ? ` (${setting})` : ''}`, { cause });
+    this.code = code;
+  }
 }
 
 export interface ApiServer {
@@ -62,8 +90,15 @@ export function createApiServer(options: ApiServerOptions): ApiServer {
   return {
     app,
     async listen() {
-      const url = await app.listen({ host: options.host, port: options.port });
-      return { url };
+      try {
+        const url = await app.listen({ host: options.host, port: options.port });
+        return { url };
+      } catch (e) {
+        const code = (e as NodeJS.ErrnoException).code;
+        const failure = code !== undefined && Object.hasOwn(LISTEN_FAILURES, code) ? LISTEN_FAILURES[code] : undefined;
+        if (code === undefined || failure === undefined) throw e;
+        throw new ListenError(options.host, options.port, code, failure.reason, options.settings?.[failure.setting], e);
+      }
     },
     async close() {
       await app.close();

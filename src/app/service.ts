@@ -2,7 +2,9 @@
  * The composition root of `driftwatch run` (and of the demo and file replay): opens the store, loads the active
  * references, picks the source (Kafka when brokers are configured, else HTTP ingest; or one the caller gives),
  * starts the pipeline with its periodic tick, the HTTP API and the rolling-reference schedule, and stops all of it
- * in order.
+ * in order. With Kafka configured, drift events go to its drift-events topic whatever the source (a file replay
+ * too); dead letters go to its dead-letter topic only when Kafka is the source (a replayed file's bad records are
+ * in the file: they stay in the store).
  */
 import type { DriftwatchConfig } from '../config/types.js';
 import type { Publisher, Source } from '../core/stream.js';
@@ -43,6 +45,8 @@ export interface ServiceOptions {
   readonly cwd?: string;
   readonly onAlert?: (event: AlertingEvent) => void;
   readonly onDelivery?: (event: DispatchEvent) => void;
+  /** Where the HTTP host and port are set, named when they cannot be listened on. Default: the configuration's keys. */
+  readonly httpSettings?: { readonly host: string; readonly port: string };
 }
 
 export interface Service {
@@ -92,17 +96,20 @@ export async function startService(o: ServiceOptions): Promise<Service> {
     const serveHttp = o.http ?? config.http.enabled;
     let ingest: ReturnType<typeof createHttpIngest> | null = null;
     const kafka = config.kafka;
-    if (o.source) {
-      source = o.source;
-    } else if (kafka) {
-      const client = {
-        brokers: kafka.brokers,
-        clientId: kafka.clientId,
-        ssl: kafka.ssl,
-        ...(kafka.sasl ? { sasl: kafka.sasl } : {}),
-        log: (level: string, message: string) => log(`kafka ${level}: ${message}\n`),
-      };
-      const outputs = [kafka.topics.driftEvents, kafka.topics.deadLetters].filter((t): t is string => t !== null);
+    const client = kafka
+      ? {
+          brokers: kafka.brokers,
+          clientId: kafka.clientId,
+          ssl: kafka.ssl,
+          ...(kafka.sasl ? { sasl: kafka.sasl } : {}),
+          log: (level: string, message: string) => log(`kafka ${level}: ${message}\n`),
+        }
+      : null;
+    // Drift events go to Kafka whatever the source; dead letters only with the records they come from (a given
+    // source's, a replayed file's, stay in the store: the file holds the records).
+    const topics = { driftEvents: kafka?.topics.driftEvents ?? null, deadLetters: o.source ? null : (kafka?.topics.deadLetters ?? null) };
+    if (kafka && client) {
+      const outputs = [topics.driftEvents, topics.deadLetters].filter((t): t is string => t !== null);
       if (outputs.length > 0) {
         await ensureTopics(kafka.brokers, outputs.map((topic) => ({ topic, partitions: 1 })), client);
         const p = createKafkaPublisher(client);
@@ -110,12 +117,16 @@ export async function startService(o: ServiceOptions): Promise<Service> {
         cleanup.push(() => p.close());
         await p.connect();
       }
-      const topics: KafkaSourceOptions['topics'] = [
+    }
+    if (o.source) {
+      source = o.source;
+    } else if (kafka && client) {
+      const inputs: KafkaSourceOptions['topics'] = [
         ...kafka.topics.telemetry.map((topic) => ({ topic, kind: 'telemetry' as const })),
         ...kafka.topics.predictions.map((topic) => ({ topic, kind: 'prediction' as const })),
         ...kafka.topics.labels.map((topic) => ({ topic, kind: 'label' as const })),
       ];
-      source = createKafkaSource({ ...client, groupId: kafka.groupId, topics, fromBeginning: kafka.fromBeginning, maxBytesPerPartition: kafka.maxBytesPerPartition });
+      source = createKafkaSource({ ...client, groupId: kafka.groupId, topics: inputs, fromBeginning: kafka.fromBeginning, maxBytesPerPartition: kafka.maxBytesPerPartition });
     } else {
       ingest = createHttpIngest({ maxBodyBytes: config.http.maxBodyBytes });
       source = ingest.source;
@@ -161,7 +172,7 @@ export async function startService(o: ServiceOptions): Promise<Service> {
       alerts: alerts?.alerting ?? null,
       source,
       publisher,
-      topics: { driftEvents: kafka?.topics.driftEvents ?? null, deadLetters: kafka?.topics.deadLetters ?? null },
+      topics,
       reference: (m) => references.get(m),
       settings: (m) => {
         const c = Object.hasOwn(config.models, m) ? config.models[m] : undefined;
@@ -184,6 +195,7 @@ export async function startService(o: ServiceOptions): Promise<Service> {
         port: config.http.port,
         maxBodyBytes: config.http.maxBodyBytes,
         ...(config.http.apiToken ? { apiToken: config.http.apiToken } : {}),
+        settings: o.httpSettings ?? { host: 'http.host / DRIFTWATCH_HTTP_HOST', port: 'http.port / DRIFTWATCH_HTTP_PORT' },
       });
       ingest?.register(api.app);
       const captures = registerCaptureRoutes(api.app, { pipeline, store, log });
@@ -201,8 +213,8 @@ export async function startService(o: ServiceOptions): Promise<Service> {
         },
       });
       cleanup.push(async () => captures.stop());
-      url = (await api.listen()).url;
       cleanup.push(() => api.close());
+      url = (await api.listen()).url;
       log(`http: ${url}${ingest ? ' (POST /v1/ingest)' : ''}, GET /metrics, GET /readyz, POST /v1/references/capture\n`);
     }
 
@@ -229,10 +241,11 @@ export async function startService(o: ServiceOptions): Promise<Service> {
 
     // The evaluation workers take the active references and warm up while the source connects.
     pipeline.prepare(new Set([...references.models(), ...Object.keys(config.models)]));
+    // Stopped also when its start fails half-way (a Kafka consumer connected, its subscription refused).
+    cleanup.push(() => source.stop());
     await source.start(pipeline);
     sourceStarted = true;
     log(`source: ${source.description}\n`);
-    cleanup.push(() => source.stop());
 
     let failed: (e: Error) => void = () => undefined;
     const failure = new Promise<never>((_, reject) => (failed = reject));

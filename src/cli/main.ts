@@ -23,11 +23,15 @@ import { packageVersion } from '../app/package-root.js';
 import { ConfigError } from '../config/index.js';
 import { loadReference, ReferenceError } from '../reference/lifecycle.js';
 import { UsageError } from './usage-error.js';
+import { kafkaFailure } from './kafka-failure.js';
+import { ListenError } from '../api/server.js';
 
-/** Exit codes: 0 no dataset drift (or success), 1 dataset drift, 2 usage or input error, 3 store error. */
+/** Exit codes: 0 no dataset drift (or success), 1 dataset drift, 2 usage or input error, 3 store error, 4 Kafka error. */
 const EXIT_USAGE = 2;
 /** The store is unreachable, too new, or returned something unreadable. */
 const EXIT_STORE = 3;
+/** The Kafka brokers cannot be reached (at start or while running), or refuse driftwatch (credentials, topics). */
+const EXIT_KAFKA = 4;
 const FORMATS: FileFormat[] = ['csv', 'ndjson', 'parquet', 'arrow'];
 
 interface CompareFlags {
@@ -83,12 +87,17 @@ export interface CliIo {
   readonly err: (s: string) => void;
   /** Whether stderr is a terminal: progress bars are drawn only then. */
   readonly interactive?: boolean;
+  /** The width of that terminal, in columns (a progress bar is cut to one line). */
+  readonly columns?: number;
 }
 
 const processIo: CliIo = {
   out: (s) => process.stdout.write(s),
   err: (s) => process.stderr.write(s),
   interactive: process.stderr.isTTY === true,
+  get columns() {
+    return process.stderr.columns;
+  },
 };
 
 export function buildProgram(io: CliIo, setExit: (code: number) => void): Command {
@@ -157,7 +166,10 @@ export function buildProgram(io: CliIo, setExit: (code: number) => void): Comman
   return program;
 }
 
-/** User mistakes get one line and exit 2; anything else is a bug and says so. */
+/**
+ * User mistakes get one line and exit 2; an unreachable store (3) or Kafka (4) one line too; anything else is a bug
+ * and says so.
+ */
 export async function main(argv: string[], io: CliIo = processIo): Promise<number> {
   let code = 0;
   const program = buildProgram(io, (c) => (code = c));
@@ -165,6 +177,11 @@ export async function main(argv: string[], io: CliIo = processIo): Promise<numbe
     await program.parseAsync(argv, { from: 'user' });
     return code;
   } catch (e) {
+    // Thrown by an action rather than by commander's parsing (which prints its errors itself): not printed yet.
+    if (e instanceof InvalidArgumentError) {
+      io.err(`error: ${e.message}\n`);
+      return EXIT_USAGE;
+    }
     if (e instanceof CommanderError) {
       // help and version "errors" are normal exits; the message was already printed by commander
       return e.exitCode === 0 ? 0 : EXIT_USAGE;
@@ -175,7 +192,8 @@ export async function main(argv: string[], io: CliIo = processIo): Promise<numbe
       e instanceof ColumnTypeError ||
       e instanceof MissingColumnError ||
       e instanceof ReferenceError ||
-      e instanceof ConfigError
+      e instanceof ConfigError ||
+      e instanceof ListenError
     ) {
       io.err(`error: ${e.message}\n`);
       return EXIT_USAGE;
@@ -184,6 +202,11 @@ export async function main(argv: string[], io: CliIo = processIo): Promise<numbe
       io.err(`error: ${e.message}\n`);
       // A missing snapshot or a refused change is the user's request; an unreachable or broken store is not.
       return e.code === 'not_found' || e.code === 'conflict' || e.code === 'bad_config' ? EXIT_USAGE : EXIT_STORE;
+    }
+    const kafka = kafkaFailure(e);
+    if (kafka !== null) {
+      io.err(`error: ${kafka}\n`);
+      return EXIT_KAFKA;
     }
     const err = e instanceof Error ? e : new Error(String(e));
     io.err(`internal error: ${err.message} (this is a driftwatch bug; set DRIFTWATCH_DEBUG=1 for details)\n`);

@@ -6,7 +6,6 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { Command, InvalidArgumentError, Option } from 'commander';
-import { SingleBar } from 'cli-progress';
 import { loadConfig, parseConfig, describeConfig } from '../config/index.js';
 import type { DriftwatchConfig } from '../config/types.js';
 import { METHOD_NAMES } from '../drift/methods.js';
@@ -16,12 +15,13 @@ import { startDemoReceivers, type DemoReceivers } from '../app/demo-receivers.js
 import { DEMO_LOTS, DEMO_MODEL, DEMO_SEGMENT, DEMO_STEP_MS, DEMO_WINDOW_MS, demoConfig, prepareDemo } from '../app/demo-data.js';
 import { startService, type Service } from '../app/service.js';
 import { createDemoSource } from '../sources/demo.js';
-import { createFileSource } from '../sources/file.js';
+import { createFileSource, replayFormatOf } from '../sources/file.js';
 import { openStore, storeConfigFromEnv } from '../store/index.js';
 import { packageRoot } from '../app/package-root.js';
 import { withStore } from './reference.js';
 import type { CliIo } from './main.js';
 import { UsageError } from './usage-error.js';
+import { ProgressLine } from './progress-line.js';
 
 function positiveNumber(name: string) {
   return (value: string): number => {
@@ -130,29 +130,28 @@ export function addStreamCommands(program: Command, io: CliIo, setExit: (code: n
     .option('--speed <n>', 'replay N times faster than the records\' event times', positiveNumber('--speed'))
     .option('--as-fast-as-possible', 'no pacing (the default)')
     .action(async (file: string, flags: { config?: string; dataDir?: string; model?: string; segmentBy?: string[]; speed?: number; asFastAsPossible?: boolean }) => {
-      if (flags.speed !== undefined && flags.asFastAsPossible) throw new InvalidArgumentError('--speed and --as-fast-as-possible exclude each other');
+      if (flags.speed !== undefined && flags.asFastAsPossible) throw new UsageError('--speed and --as-fast-as-possible exclude each other');
+      if (replayFormatOf(file) === 'csv' && !flags.model) throw new UsageError(`replay ${file}: a CSV file needs --model, the model its rows belong to`);
       const { config } = await configFor(flags);
-      const reporter = consoleReporter((l) => io.out(l));
-      const bar = io.interactive ? new SingleBar({ format: 'replay [{bar}] {value}/{total} records', hideCursor: true, stream: process.stderr }) : null;
-      let started = false;
+      // On a terminal, a progress bar on stderr with the window lines (stdout) and log lines printed above it.
+      const bar = io.interactive ? new ProgressLine({ write: io.err, ...(io.columns !== undefined ? { columns: io.columns } : {}), label: 'replay', unit: 'records' }) : null;
+      const out = (line: string) => (bar ? bar.print(line, io.out) : io.out(line));
+      const reporter = consoleReporter(out);
       const source = createFileSource({
         path: file,
         ...(flags.model ? { model: flags.model } : {}),
         ...(flags.segmentBy ? { segmentBy: flags.segmentBy } : {}),
         speed: flags.speed ?? 'max',
-        onProgress: (done, total) => {
-          if (!bar) return;
-          if (!started) bar.start(total, 0);
-          started = true;
-          bar.update(done);
-        },
+        ...(bar ? { onProgress: (done: number, total: number) => bar.update(done, total) } : {}),
       });
-      const service = await startService({ config, source, http: false, log, onEvent: reporter.onEvent });
+      let service: Service | null = null;
       try {
+        service = await startService({ config, source, http: false, log: (line) => (bar ? bar.print(line, io.err) : io.err(line)), onEvent: reporter.onEvent });
         await service.finished;
       } finally {
+        // Reports still pending are written (and printed above the bar) before it ends.
+        await service?.stop();
         bar?.stop();
-        await service.stop();
       }
       const c = service.pipeline.counters;
       const t = reporter.totals();
@@ -237,6 +236,7 @@ export function addStreamCommands(program: Command, io: CliIo, setExit: (code: n
           config,
           source,
           http: servePort !== null,
+          httpSettings: { host: '--serve', port: '--serve' },
           env,
           log: (line) => {
             if (line.startsWith('alerts:')) io.out(line);

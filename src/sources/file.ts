@@ -135,7 +135,7 @@ class FileSource implements Source {
   constructor(private readonly options: FileSourceOptions) {
     this.partition = `file:${options.path}`;
     this.description = this.partition;
-    this.format = options.format ?? formatOf(options.path);
+    this.format = options.format ?? replayFormatOf(options.path);
     this.batchSize = options.batchSize ?? 1000;
     this.speed = options.speed ?? 'max';
     if (!Number.isInteger(this.batchSize) || this.batchSize < 1) {
@@ -467,7 +467,8 @@ function abortReason(signal: AbortSignal): unknown {
   return signal.reason ?? new Error('file replay aborted');
 }
 
-function formatOf(path: string): ReplayFormat {
+/** The format a replay reads `path` as, by its extension (an unknown one is an InputError naming the file). */
+export function replayFormatOf(path: string): ReplayFormat {
   const extension = extname(path).toLowerCase();
   const format = FORMAT_BY_EXTENSION[extension];
   if (format !== undefined) return format;

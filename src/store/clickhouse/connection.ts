@@ -22,7 +22,7 @@ let embeddedUsers = 0;
 
 export function connect(config: StoreConfig): Connected {
   if (config.engine === 'server') {
-    const client = createClient({
+    const client = serverClient(config, {
       url: config.url,
       username: config.username,
       password: config.password,
@@ -70,4 +70,24 @@ export function connect(config: StoreConfig): Connected {
     },
   });
   return { client, description: `embedded:${config.path} database ${config.database}` };
+}
+
+/**
+ * The server's client; a URL the client refuses (query parameters it does not know) is the store configuration
+ * error it is, naming the parameters, never their values (a `?password=...` stays out of logs).
+ */
+function serverClient(config: Extract<StoreConfig, { engine: 'server' }>, options: ClientOptions): ClickHouseClient {
+  try {
+    return createClient(options);
+  } catch (e) {
+    const names = [...new Set(new URL(config.url).searchParams.keys())];
+    throw new StoreError(
+      'bad_config',
+      names.length > 0
+        ? `store configuration: CLICKHOUSE_URL: the ClickHouse client does not accept the URL's parameters (${names.join(', ')}); ` +
+            'the user, password and database go in CLICKHOUSE_USER, CLICKHOUSE_PASSWORD and CLICKHOUSE_DATABASE'
+        : 'store configuration: CLICKHOUSE_URL: the ClickHouse client does not accept the URL',
+      { cause: e },
+    );
+  }
 }

@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { BatchOutcome, Checkpoint, PartitionId, Publisher, Source, SourceHandler, SourceMessage } from '../../src/core/stream.js';
 import { DEMO_MODEL, DEMO_SEGMENT, prepareDemo } from '../../src/app/demo-data.js';
+import { ListSource } from '../helpers/list-source.js';
 import { Pipeline, type PipelineEvent, type PipelineOptions } from '../../src/pipeline/pipeline.js';
 import type { Store, WindowRecord } from '../../src/core/store.js';
 import type { ModelSettings } from '../../src/pipeline/models.js';
@@ -1154,26 +1155,3 @@ class OffsetSource implements Source {
   async stop(): Promise<void> {}
 }
 
-/** A source fed by the test: one partition, one message per line. */
-class ListSource implements Source {
-  readonly description = 'list';
-  readonly finished = new Promise<void>(() => undefined);
-  private handler: SourceHandler | null = null;
-  private offset = 0n;
-  async start(handler: SourceHandler): Promise<void> {
-    this.handler = handler;
-    await handler.onAssigned([{ partition: 'list', checkpoint: null }]);
-  }
-  send(lines: string[], partition = 'list', kind?: 'label'): Promise<BatchOutcome> {
-    const messages: SourceMessage[] = lines.map((l) => {
-      this.offset++;
-      return { partition, offset: this.offset, value: new TextEncoder().encode(l), format: 'json', receivedAt: Date.now(), origin: `${partition}:${this.offset}`, ...(kind ? { kind } : {}) };
-    });
-    return this.handler!.onBatch({ partition, messages });
-  }
-  async commit(_c: ReadonlyArray<Checkpoint>): Promise<void> {}
-  async rewind(_p: PartitionId, _o: bigint): Promise<void> {}
-  pause(): void {}
-  resume(): void {}
-  async stop(): Promise<void> {}
-}

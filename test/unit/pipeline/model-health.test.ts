@@ -6,7 +6,6 @@
 import { describe, expect, it } from 'vitest';
 import type { DriftEvent } from '../../../src/core/drift-event.js';
 import type { ReferenceSnapshot, Store, WindowRecord } from '../../../src/core/store.js';
-import type { BatchOutcome, Checkpoint, PartitionId, Source, SourceHandler, SourceMessage } from '../../../src/core/stream.js';
 import type { Column, Table } from '../../../src/core/table.js';
 import { inferColumnType } from '../../../src/core/column-type.js';
 import { resolveModel, type ModelSettings, type ResolvedModel } from '../../../src/pipeline/models.js';
@@ -15,6 +14,7 @@ import { Pipeline, type PipelineEvent } from '../../../src/pipeline/pipeline.js'
 import type { WindowEvaluation } from '../../../src/pipeline/window-report.js';
 import { buildReferenceProfile } from '../../../src/profile/reference-profile.js';
 import type { LoadedReference } from '../../../src/reference/lifecycle.js';
+import { ListSource } from '../../helpers/list-source.js';
 
 const MIN = 60_000;
 const START = Date.UTC(2026, 0, 5, 8);
@@ -53,29 +53,6 @@ function modelSettings(prediction: NonNullable<ModelSettings['prediction']>, ove
 const classifier = (positiveLabel: string | number | boolean | null, over: Partial<ModelSettings> = {}) =>
   modelSettings({ task: 'classification', positiveLabel, labelJoinMs: 0 }, over);
 
-/** A source fed by the test: one partition, one message per record. */
-class ListSource implements Source {
-  readonly description = 'list';
-  readonly finished = new Promise<void>(() => undefined);
-  private handler: SourceHandler | null = null;
-  private offset = 0n;
-  async start(handler: SourceHandler): Promise<void> {
-    this.handler = handler;
-    await handler.onAssigned([{ partition: 'list', checkpoint: null }]);
-  }
-  send(records: object[], partition: PartitionId = 'list'): Promise<BatchOutcome> {
-    const messages: SourceMessage[] = records.map((r) => {
-      this.offset++;
-      return { partition, offset: this.offset, value: new TextEncoder().encode(JSON.stringify(r)), format: 'json', receivedAt: Date.now(), origin: `${partition}:${this.offset}` };
-    });
-    return this.handler!.onBatch({ partition, messages });
-  }
-  async commit(_c: ReadonlyArray<Checkpoint>): Promise<void> {}
-  async rewind(_p: PartitionId, _o: bigint): Promise<void> {}
-  pause(): void {}
-  resume(): void {}
-  async stop(): Promise<void> {}
-}
 
 interface Run {
   readonly evaluations: WindowEvaluation[];
@@ -117,9 +94,9 @@ async function run(settings: ModelSettings, ref: LoadedReference | undefined, re
     },
   });
   await source.start(pipeline);
-  const outcome = await source.send(records.map((r, i) => ({ model: 'm', ts: START + i * 1000, id: `r${i}`, features: { x: i % 7 }, ...r })));
+  const outcome = await source.sendRecords(records.map((r, i) => ({ model: 'm', ts: START + i * 1000, id: `r${i}`, features: { x: i % 7 }, ...r })));
   expect(outcome.rejectedCount).toBe(0);
-  await source.send([{ model: 'm', ts: START + 6 * MIN, id: 'next', prediction: (records[0] as { prediction: unknown }).prediction, features: { x: 0 } }]);
+  await source.sendRecords([{ model: 'm', ts: START + 6 * MIN, id: 'next', prediction: (records[0] as { prediction: unknown }).prediction, features: { x: 0 } }]);
   await pipeline.flush();
   return out;
 }
@@ -397,7 +374,7 @@ describe('a reference captured from the stream', () => {
       });
       await source.start(pipeline);
       const taken = pipeline.capture('m', { records: predictions.length });
-      await source.send(predictions.map((prediction, i) => ({ model: 'm', ts: START + i * 1000, id: `c${i}`, prediction, features: { x: i } })));
+      await source.sendRecords(predictions.map((prediction, i) => ({ model: 'm', ts: START + i * 1000, id: `c${i}`, prediction, features: { x: i } })));
       const table = await taken;
       await pipeline.flush();
       return table.columns.find((c) => c.name === 'prediction');

@@ -14,6 +14,7 @@ import type { Store } from '../core/store.js';
 import { Alerting, type AlertingEvent } from '../pipeline/alerting.js';
 import type { RuleSet, Silence } from '../rules/types.js';
 import { Dispatcher, type DispatchEvent } from './dispatcher.js';
+import { reportPath } from './report-page.js';
 
 export interface AlertRuntimeOptions {
   readonly config: AlertsConfig;
@@ -55,13 +56,8 @@ export function rulesDirectory(config: AlertsConfig, cwd: string): string | null
 
 /** Link to a window's report. */
 export function reportLink(base: string, e: DriftEvent): string {
-  const start = Date.parse(e.window.start);
-  const end = Date.parse(e.window.end);
-  const seg = Object.keys(e.segment)
-    .sort()
-    .map((k) => `${encodeURIComponent(k)}=${encodeURIComponent(e.segment[k]!)}`)
-    .join('&');
-  return `${base}/v1/reports/${encodeURIComponent(e.model)}/${start}-${end}${seg ? `?${seg}` : ''}`;
+  const key = { model: e.model, segment: e.segment, start: Date.parse(e.window.start), end: Date.parse(e.window.end) };
+  return `${base}${reportPath(e.window.count_id !== undefined ? { ...key, countId: e.window.count_id } : key)}`;
 }
 
 /** Starts alerting, or returns null when there is no rules directory (alerting off). Throws ConfigError for bad rules. */

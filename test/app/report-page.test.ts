@@ -11,6 +11,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEMO_MODEL } from '../../src/app/demo-data.js';
 import { startService, type Service } from '../../src/app/service.js';
 import type { WindowRecord } from '../../src/core/store.js';
+import type { DriftEvent } from '../../src/core/drift-event.js';
+import { reportLink } from '../../src/app/alerts.js';
 import { demoSetup, demoStream } from '../helpers/demo-service.js';
 import { launchChromium } from '../report/html-helpers.js';
 
@@ -103,5 +105,24 @@ describe('the served report page', () => {
     expect(await (await fetch(path)).text()).not.toContain('still being stored');
     // A window stored whole (the demo's) was never pending.
     expect(((await (await fetch(`${service.url}/v1/reports/${DEMO_MODEL}/${stored.key.start}-${stored.key.end}?lot_id=${encodeURIComponent(stored.key.segment['lot_id']!)}&format=json`)).json()) as Answer).details).toBe('stored');
+  });
+
+  it('serves each of two count windows that share their bounds at the link a notification gives it', async () => {
+    const store = service.store;
+    const listed = await store.listWindows({ model: DEMO_MODEL, from: 0, to: Date.now() + 86_400_000 });
+    const stored = listed[listed.length - 1]!;
+    const [features, outliers, quality] = await Promise.all([store.windowFeatures(stored.key), store.windowOutliers(stored.key), store.windowQuality(stored.key)]);
+    const bounds = { ...stored.key, start: stored.key.end + 3_600_000, end: stored.key.end + 3_600_001 };
+    const a: WindowRecord = { ...stored, key: { ...bounds, countId: '00000000000000aa' }, rowCount: 11, features, outliers, quality };
+    const b: WindowRecord = { ...stored, key: { ...bounds, countId: '00000000000000bb' }, rowCount: 22, features, outliers, quality };
+    await store.putWindows([a, b]);
+    const event = (r: WindowRecord) =>
+      ({ model: r.key.model, segment: r.key.segment, window: { start: new Date(r.key.start).toISOString(), end: new Date(r.key.end).toISOString(), count: r.rowCount, version: r.version, cause: 'count', count_id: r.key.countId } }) as DriftEvent;
+    for (const r of [a, b]) {
+      const link = reportLink(service.url!, event(r));
+      expect(link).toContain(`.${r.key.countId}`);
+      const json = (await (await fetch(`${link}${link.includes('?') ? '&' : '?'}format=json`)).json()) as { summary: { rowCount: number } };
+      expect(json.summary.rowCount).toBe(r.rowCount);
+    }
   });
 });

@@ -19,7 +19,8 @@ import { createKafkaPublisher, ensureTopics } from '../sources/kafka-publisher.j
 import { createKafkaSource, type KafkaSourceOptions } from '../sources/kafka.js';
 import { openStore, storeConfigFromEnv } from '../store/index.js';
 import { registerAlertRoutes } from './alert-routes.js';
-import { startAlerts, type AlertRuntime } from './alerts.js';
+import { reportLink, startAlerts, type AlertRuntime } from './alerts.js';
+import type { DriftEvent } from '../core/drift-event.js';
 import type { AlertingEvent } from '../pipeline/alerting.js';
 import type { DispatchEvent } from './dispatcher.js';
 import { registerCaptureRoutes } from './capture.js';
@@ -173,6 +174,9 @@ export async function startService(o: ServiceOptions): Promise<Service> {
       source,
       publisher,
       topics,
+      // Only a configured public URL: the API's own address can change between runs, and an event issued again
+      // must be the same.
+      ...(config.alerts.publicUrl !== null ? { reportLink: (e: DriftEvent) => reportLink(config.alerts.publicUrl!, e) } : {}),
       reference: (m) => references.get(m),
       settings: (m) => {
         const c = Object.hasOwn(config.models, m) ? config.models[m] : undefined;

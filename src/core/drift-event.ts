@@ -48,5 +48,7 @@ export interface DriftEvent {
     }>;
   };
   readonly computed_at: string;
+  /** Where to look: the window's report page, when the service has a public URL (`alerts.public_url`). */
+  readonly links?: { readonly report: string };
 }
 

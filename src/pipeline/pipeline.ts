@@ -101,6 +101,11 @@ export interface PipelineOptions {
    * pipeline like a failed store write.
    */
   readonly alerts?: { onReports(events: ReadonlyArray<DriftEvent>): Promise<(() => void) | void> } | null;
+  /**
+   * The report page of a drift event's window, for its `links` (none when this is absent or says null). It must
+   * not change while the service runs, nor between runs: a report issued again must be the same event.
+   */
+  readonly reportLink?: (event: DriftEvent) => string | null;
   /** Where closed windows are evaluated (default: on this thread). The caller owns it (and closes it). */
   readonly evaluator?: Evaluator;
   readonly now?: () => number;
@@ -430,6 +435,12 @@ export class Pipeline implements SourceHandler {
     });
   }
 
+  /** The event with its links (see PipelineOptions.reportLink). */
+  private withLinks(event: DriftEvent | null): DriftEvent | null {
+    const report = event && this.o.reportLink ? this.o.reportLink(event) : null;
+    return event && report !== null ? { ...event, links: { report } } : event;
+  }
+
   private endCapture(model: string, capture: Capture): void {
     const rest = (this.captures.get(model) ?? []).filter((c) => c !== capture);
     if (rest.length > 0) this.captures.set(model, rest);
@@ -602,7 +613,7 @@ export class Pipeline implements SourceHandler {
         this.stored += jobs.length;
         this.wakeCatchUp();
         const previous = this.publishing;
-        const events = evaluations.map((e, i) => driftEvent(e, records[i]!));
+        const events = evaluations.map((e, i) => this.withLinks(driftEvent(e, records[i]!)));
         const step: WrittenStep = {
           records,
           events,

@@ -9,6 +9,8 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it, vi } from 'vitest';
 import { DEMO_MODEL } from '../../src/app/demo-data.js';
 import { startService } from '../../src/app/service.js';
+import { reportLink } from '../../src/app/alerts.js';
+import type { DriftEvent } from '../../src/core/drift-event.js';
 import type { Source } from '../../src/core/stream.js';
 import { WorkerEvaluator } from '../../src/pipeline/evaluator.js';
 import { ClickHouseStore } from '../../src/store/index.js';
@@ -48,6 +50,33 @@ describe('service start-up', () => {
       prepare.mockRestore();
     }
   });
+
+  it('links each drift event to its window\'s report page under alerts.public_url, and only then', async () => {
+    const run = async (publicUrl: string | null) => {
+      const s = await demoSetup(dataDir, { rules: false, onCleanup: (fn) => cleanups.push(fn) });
+      const events: DriftEvent[] = [];
+      const service = await startService({
+        config: { ...s.config, alerts: { ...s.config.alerts, publicUrl } },
+        source: demoStream(s.data),
+        http: false,
+        env: s.env,
+        log: () => undefined,
+        onEvent: (e) => {
+          if (e.type === 'window' && e.event) events.push(e.event);
+        },
+      });
+      cleanups.push(() => service.stop());
+      await service.finished;
+      return events;
+    };
+    const linked = await run('https://drift.example.com');
+    expect(linked.length).toBeGreaterThan(0);
+    for (const e of linked) expect(e.links?.report).toBe(reportLink('https://drift.example.com', e));
+    expect(linked[0]!.links!.report).toMatch(/^https:\/\/drift\.example\.com\/v1\/reports\//);
+    const unlinked = await run(null);
+    expect(unlinked.length).toBe(linked.length);
+    expect(unlinked.every((e) => e.links === undefined)).toBe(true);
+  }, 120_000);
 
   it('holds the input while a window waits for its drift results longer than pipeline.results_wait', async () => {
     const s = await demoSetup(dataDir, { rules: false, onCleanup: (fn) => cleanups.push(fn) });

@@ -630,10 +630,12 @@ class MessageDecoder {
     }
 
     const prediction = top.prediction;
-    if (prediction === undefined || prediction === null) {
-      return this.fail('missing_prediction', `a prediction record needs "prediction", ${prediction === null ? 'found null' : 'it has none'}`);
+    // A failed prediction (status "error") may have no value: it still counts in the window's error share.
+    const failed = top.status === 'error';
+    if ((prediction === undefined || prediction === null) && !failed) {
+      return this.fail('missing_prediction', `a prediction record needs "prediction" (or "status": "error"), ${prediction === null ? 'found null' : 'it has none'}`);
     }
-    if (!isScalar(prediction)) {
+    if (prediction !== undefined && prediction !== null && !isScalar(prediction)) {
       return this.fail('wrong_type', `"prediction" must be a number, string or boolean, found ${describe(prediction)}`);
     }
     const label = top.label;
@@ -658,7 +660,7 @@ class MessageDecoder {
       features,
       id,
       modelVersion,
-      prediction,
+      ...(prediction !== undefined && prediction !== null ? { prediction } : {}),
       label: label === null ? undefined : label,
       status: status === 'error' ? 'error' : 'ok',
     });

@@ -916,13 +916,14 @@ export class Pipeline implements SourceHandler {
 
 /**
  * A prediction's value is windowed like a feature (`prediction`), so prediction drift is drift of that column; its
- * label (when inline) and status ride along in columns of their own for the model-quality metrics.
+ * label (when inline) and status ride along in columns of their own for the model-quality metrics. A failed
+ * prediction without a value is a missing one there, and still counts in the error share.
  */
 function withPrediction(record: StreamRecord): StreamRecord {
-  if (record.kind !== 'prediction' || record.prediction === undefined) return record;
+  if (record.kind !== 'prediction') return record;
   return {
     ...record,
-    features: { ...record.features, prediction: record.prediction, [LABEL_COLUMN]: record.label ?? null, [STATUS_COLUMN]: record.status ?? 'ok' },
+    features: { ...record.features, prediction: record.prediction ?? null, [LABEL_COLUMN]: record.label ?? null, [STATUS_COLUMN]: record.status ?? 'ok' },
   };
 }
 

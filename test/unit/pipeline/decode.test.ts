@@ -360,9 +360,17 @@ describe('decodeMessage: dead letters', () => {
   it('missing_prediction, bad_status, bad_label', () => {
     expect(deadOf({ model: 'scorer', ts: T1 })).toEqual({
       code: 'missing_prediction',
-      reason: 'a prediction record needs "prediction", it has none',
+      reason: 'a prediction record needs "prediction" (or "status": "error"), it has none',
     });
-    expect(deadOf({ model: 'scorer', ts: T1, prediction: null }).reason).toBe('a prediction record needs "prediction", found null');
+    expect(deadOf({ model: 'scorer', ts: T1, prediction: null }).reason).toBe('a prediction record needs "prediction" (or "status": "error"), found null');
+    // A failed prediction may have no value.
+    for (const prediction of [undefined, null]) {
+      const d = decode(JSON.stringify({ model: 'scorer', ts: T1, id: 'p1', prediction, status: 'error' }));
+      expect(d.dead).toEqual([]);
+      expect(d.records).toHaveLength(1);
+      expect(d.records[0]!.status).toBe('error');
+      expect('prediction' in d.records[0]!).toBe(false);
+    }
     expect(deadOf({ model: 'scorer', ts: T1, prediction: 1, status: 'OK' })).toEqual({
       code: 'bad_status',
       reason: '"status" must be "ok" or "error", found "OK"',

@@ -386,3 +386,20 @@ describe('a reference captured from the stream', () => {
     expect(classes).toMatchObject({ kind: 'category', values: ['true', 'false', '007'] });
   });
 });
+
+describe('failed predictions', () => {
+  it('count in the error share without a value, and stay out of the quality metrics', async () => {
+    const e = window(
+      await run(classifier('x'), undefined, [
+        { prediction: 'x', label: 'x', status: 'ok' },
+        { prediction: 'x', label: 'y', status: 'error' },
+        { prediction: 'y', label: 'y' },
+        { label: 'x', status: 'error' },
+        { prediction: null, label: 'x', status: 'error' },
+      ]),
+    );
+    expect(e.health).toMatchObject({ rows: 5, errors: 3, errorShare: 3 / 5 });
+    // sklearn accuracy_score(['x', 'y', 'y'], ['x', 'x', 'y']) over the three rows with a prediction: 2/3.
+    expect(values(e.health)['accuracy']).toBeCloseTo(2 / 3, 12);
+  });
+});

@@ -5,7 +5,7 @@
  */
 import { validate as validateCron } from 'node-cron';
 import { z } from 'zod';
-import { clickhouseUrlProblem } from '../store/config.js';
+import { clickhouseUrlProblem, redactUrl } from '../store/config.js';
 import { formatDuration, parseDuration, parseSize } from './duration.js';
 import { bool, integer, leaf, oneOf, Reject, text } from './leaves.js';
 import { expected, orList } from './messages.js';
@@ -85,24 +85,8 @@ const brokerList = () =>
     z.array(broker(), { error: (iss) => (iss.code === 'invalid_type' ? expected('a list of host:port', iss.input) : undefined) }),
   );
 
-/**
- * A URL for messages: credentials removed, every query parameter's value replaced by `***` (a value may be a token
- * or a password: `?password=...`, `?access_token=...`) and the fragment dropped. Text that is not a URL loses
- * `user:password@` and everything from `?` or `#` on.
- */
-export function redactUrl(url: string): string {
-  try {
-    const u = new URL(url);
-    if (u.username === '' && u.password === '' && u.search === '' && u.hash === '') return url;
-    u.username = '';
-    u.password = '';
-    if (u.search !== '') u.search = [...u.searchParams.keys()].map((key) => `${encodeURIComponent(key)}=***`).join('&');
-    u.hash = '';
-    return u.toString();
-  } catch {
-    return url.replace(/\/\/[^@/]*@/, '//').replace(/[?#][^]*$/, '');
-  }
-}
+/** A URL for messages (the store's: credentials and query values hidden). */
+export { redactUrl };
 
 const URL_WHAT = 'an http:// or https:// URL';
 

@@ -185,6 +185,8 @@ export class Pipeline implements SourceHandler {
   private readonly now: () => number;
   private readonly resolved = new Map<string, { referenceId: string | null; model: ResolvedModel | string }>();
   private readonly owned = new Set<PartitionId>();
+  /** `close` was called: batches are no longer read. */
+  private closed = false;
   private readonly queue: Job[] = [];
   /**
    * Dead letters not written yet (they leave once written), with the source offset each came from and the step
@@ -305,6 +307,7 @@ export class Pipeline implements SourceHandler {
 
   private async process(batch: SourceBatch): Promise<BatchOutcome> {
     if (this.fatal) throw this.fatal;
+    if (this.closed) return { accepted: 0, rejected: [], rejectedCount: 0 };
     const started = performance.now();
     const now = this.now();
     this.owned.add(batch.partition);
@@ -501,8 +504,12 @@ export class Pipeline implements SourceHandler {
     });
   }
 
-  /** Writes what is queued and commits: a clean stop. */
+  /**
+   * Writes what is queued and commits: a clean stop. Batches handed over after it are not read (they are not
+   * committed, so the partition's next owner reads them): their windows would be written while the store closes.
+   */
   close(): Promise<void> {
+    this.closed = true;
     return this.exclusive(async () => {
       await this.drain();
       await this.maybeCommit(true);

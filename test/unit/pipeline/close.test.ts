@@ -4,10 +4,8 @@
  * the store closes.
  */
 import { describe, expect, it } from 'vitest';
-import type { Store, WindowRecord } from '../../../src/core/store.js';
 import type { ModelSettings } from '../../../src/pipeline/models.js';
-import { Pipeline } from '../../../src/pipeline/pipeline.js';
-import { ListSource } from '../../helpers/list-source.js';
+import { memoryPipeline } from '../../helpers/memory-pipeline.js';
 
 const MIN = 60_000;
 const START = Date.UTC(2026, 0, 5, 8);
@@ -24,27 +22,7 @@ const settings: ModelSettings = {
 
 describe('Pipeline.close', () => {
   it('writes what was queued, and reads no batch handed over after it', async () => {
-    const written: WindowRecord[] = [];
-    const store = {
-      async putWindowResults(r: ReadonlyArray<WindowRecord>) {
-        written.push(...r);
-      },
-      async putWindowDetails() {},
-      async putDeadLetters() {},
-    } as unknown as Store;
-    const source = new ListSource();
-    const pipeline = new Pipeline({
-      store,
-      source,
-      publisher: null,
-      topics: { driftEvents: null, deadLetters: null },
-      reference: () => undefined,
-      settings: (m) => (m === 'm' ? settings : undefined),
-      defaults: settings,
-      limits: { maxRecordBytes: 1 << 20, maxFutureMs: 1e13, maxPastMs: 1e13 },
-      idleTimeoutMs: 0,
-    });
-    await source.start(pipeline);
+    const { pipeline, source, written } = await memoryPipeline(settings);
     const record = (i: number) => ({ model: 'm', ts: START + i * MIN, features: { x: i } });
     expect((await source.sendRecords([record(0), record(1)])).accepted).toBe(2);
     const closing = pipeline.close();

@@ -5,16 +5,16 @@
  */
 import { describe, expect, it } from 'vitest';
 import type { DriftEvent } from '../../../src/core/drift-event.js';
-import type { ReferenceSnapshot, Store, WindowRecord } from '../../../src/core/store.js';
+import type { ReferenceSnapshot, WindowRecord } from '../../../src/core/store.js';
 import type { Column, Table } from '../../../src/core/table.js';
 import { inferColumnType } from '../../../src/core/column-type.js';
 import { resolveModel, type ModelSettings, type ResolvedModel } from '../../../src/pipeline/models.js';
 import { modelHealth, type ModelHealth } from '../../../src/pipeline/model-quality.js';
-import { Pipeline, type PipelineEvent } from '../../../src/pipeline/pipeline.js';
+import type { PipelineEvent } from '../../../src/pipeline/pipeline.js';
 import type { WindowEvaluation } from '../../../src/pipeline/window-report.js';
 import { buildReferenceProfile } from '../../../src/profile/reference-profile.js';
 import type { LoadedReference } from '../../../src/reference/lifecycle.js';
-import { ListSource } from '../../helpers/list-source.js';
+import { memoryPipeline } from '../../helpers/memory-pipeline.js';
 
 const MIN = 60_000;
 const START = Date.UTC(2026, 0, 5, 8);
@@ -67,37 +67,18 @@ interface Run {
  */
 async function run(settings: ModelSettings, ref: LoadedReference | undefined, records: object[]): Promise<Run> {
   const out = { evaluations: [] as WindowEvaluation[], events: [] as DriftEvent[], records: [] as WindowRecord[], errors: [] as Error[] };
-  const store = {
-    async putWindowResults(r: ReadonlyArray<WindowRecord>) {
-      out.records.push(...r);
-    },
-    async putWindowDetails() {},
-    async putDeadLetters() {},
-  } as unknown as Store;
-  const source = new ListSource();
-  const pipeline = new Pipeline({
-    store,
-    source,
-    publisher: null,
-    topics: { driftEvents: null, deadLetters: null },
-    reference: (m) => (m === 'm' ? ref : undefined),
-    settings: (m) => (m === 'm' ? settings : undefined),
-    defaults: settings,
-    limits: { maxRecordBytes: 1 << 20, maxFutureMs: 1e13, maxPastMs: 1e13 },
-    idleTimeoutMs: 0,
-    onEvent: (e: PipelineEvent) => {
-      if (e.type === 'window') {
-        out.evaluations.push(e.evaluation);
-        if (e.event) out.events.push(e.event);
-      }
-      if (e.type === 'error') out.errors.push(e.error);
-    },
+  const { pipeline, source, written } = await memoryPipeline(settings, ref, (e: PipelineEvent) => {
+    if (e.type === 'window') {
+      out.evaluations.push(e.evaluation);
+      if (e.event) out.events.push(e.event);
+    }
+    if (e.type === 'error') out.errors.push(e.error);
   });
-  await source.start(pipeline);
   const outcome = await source.sendRecords(records.map((r, i) => ({ model: 'm', ts: START + i * 1000, id: `r${i}`, features: { x: i % 7 }, ...r })));
   expect(outcome.rejectedCount).toBe(0);
   await source.sendRecords([{ model: 'm', ts: START + 6 * MIN, id: 'next', prediction: (records[0] as { prediction: unknown }).prediction, features: { x: 0 } }]);
   await pipeline.flush();
+  out.records.push(...written);
   return out;
 }
 
@@ -358,21 +339,7 @@ describe('reference columns that are record fields', () => {
 describe('a reference captured from the stream', () => {
   it('holds a classifier\'s probability scores as numbers, and its class names as written', async () => {
     const capture = async (predictions: unknown[]) => {
-      const store = { async putWindowResults() {}, async putWindowDetails() {}, async putDeadLetters() {} } as unknown as Store;
-      const source = new ListSource();
-      const settings = classifier(true);
-      const pipeline = new Pipeline({
-        store,
-        source,
-        publisher: null,
-        topics: { driftEvents: null, deadLetters: null },
-        reference: () => undefined,
-        settings: (m) => (m === 'm' ? settings : undefined),
-        defaults: settings,
-        limits: { maxRecordBytes: 1 << 20, maxFutureMs: 1e13, maxPastMs: 1e13 },
-        idleTimeoutMs: 0,
-      });
-      await source.start(pipeline);
+      const { pipeline, source } = await memoryPipeline(classifier(true));
       const taken = pipeline.capture('m', { records: predictions.length });
       await source.sendRecords(predictions.map((prediction, i) => ({ model: 'm', ts: START + i * 1000, id: `c${i}`, prediction, features: { x: i } })));
       const table = await taken;
